@@ -1,0 +1,1 @@
+"""The domain: MIS snapshots, school settings, naming and the owner/member policy. No I/O."""
