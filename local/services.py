@@ -144,9 +144,7 @@ def start_azurite(log_dir: Path | None = None) -> Iterator[RunningService]:
 
 
 @contextlib.contextmanager
-def start_graph_emulator(
-    *options: str, log_dir: Path | None = None
-) -> Iterator[RunningService]:
+def start_graph_emulator(*options: str, log_dir: Path | None = None) -> Iterator[RunningService]:
     """`python -m local.graph_emulator --port N [options]`."""
     port = free_port()
     argv = [sys.executable, "-m", "local.graph_emulator", "--port", str(port), *options]

@@ -1,1 +1,1 @@
-"""The engine of the MIS-to-Microsoft 365 group sync: everything below knows nothing of Azure Functions."""
+"""The engine of the MIS-to-Microsoft 365 group sync. Nothing below imports Azure Functions."""

@@ -104,6 +104,4 @@ class MisSnapshot:
 
     @property
     def student_count(self) -> int:
-        return sum(
-            1 for p in self.people.values() if p.active and p.role is Role.STUDENT
-        )
+        return sum(1 for p in self.people.values() if p.active and p.role is Role.STUDENT)
