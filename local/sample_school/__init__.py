@@ -1,0 +1,34 @@
+"""A made-up UK secondary school (or a trust of several) as a OneRoster 1.1 CSV export.
+
+    python -m local.sample_school --students 2000 --seed 1 --out /tmp/oakfield
+    python -m local.sample_school --students 20000 --schools 10 --seed 1 --out /tmp/trust
+
+    school = generate_school(2000, seed=1)
+    write_oneroster(school, Path("/tmp/oakfield"))
+    emulator_users = school.directory_users()   # the same people, to seed a directory
+
+Years 7-13 with a smaller sixth form, registration groups (`7A`...), teaching sets named like
+`10X/Ma1`, teachers with several sets, a few co-taught classes, aides, pupils who joined or
+left mid-year. The same students and seed always give the same bytes.
+"""
+
+from local.sample_school.generate import generate_school, generate_trust
+from local.sample_school.model import (
+    SampleClass,
+    SampleCourse,
+    SampleEnrollment,
+    SamplePerson,
+    SampleSchool,
+)
+from local.sample_school.oneroster import write_oneroster
+
+__all__ = [
+    "SampleClass",
+    "SampleCourse",
+    "SampleEnrollment",
+    "SamplePerson",
+    "SampleSchool",
+    "generate_school",
+    "generate_trust",
+    "write_oneroster",
+]

@@ -1,0 +1,1 @@
+"""Service Bus messages: their schemas and the bus that carries them."""

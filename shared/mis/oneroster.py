@@ -1,0 +1,286 @@
+"""OneRoster 1.1 and 1.2 CSV exports (bulk) into one school's MIS snapshot.
+
+1.2 differs only in users: the role and the orgs move from users.csv to roles.csv. Year
+groups come from the students' grades (OneRoster has no year-group object); `classType` tells
+registration groups (homeroom) from teaching groups (scheduled).
+"""
+
+from __future__ import annotations
+
+from shared.domain.snapshot import MisGroup, MisSnapshot, School
+from shared.mis.assembly import (
+    Org,
+    Session,
+    academic_year_start,
+    build_snapshot,
+    choose_school,
+)
+from shared.mis.csvtable import CsvTable, open_table
+from shared.mis.errors import Problems
+from shared.mis.oneroster_people import read_enrollments, read_roles, read_users
+from shared.mis.oneroster_schema import (
+    CLASS_TYPES,
+    CLASSES,
+    COURSES,
+    ENROLLMENTS,
+    ONEROSTER_12,
+    ORGS,
+    ROLES_12,
+    SCHOOL_ORG,
+    SESSION_TYPES,
+    SESSIONS,
+    STANDARD_NAMES,
+    USERS_11,
+    USERS_12,
+    check_manifest,
+    is_gone,
+    read_manifest,
+)
+from shared.mis.package import ExportPackage
+from shared.mis.values import parse_year, split_list
+
+
+def list_schools(package: ExportPackage, problems: Problems, fmt: str) -> list[School]:
+    orgs = _read_orgs(package, problems, STANDARD_NAMES[fmt])
+    problems.raise_if_any()
+    return [org.school for org in orgs.values() if org.type.lower() == SCHOOL_ORG]
+
+
+def read_oneroster(
+    package: ExportPackage,
+    problems: Problems,
+    fmt: str,
+    school_id: str | None,
+) -> MisSnapshot:
+    """Read a OneRoster 1.1 or 1.2 CSV package; `fmt` is ONEROSTER_11 or ONEROSTER_12."""
+    standard = STANDARD_NAMES[fmt]
+    check_manifest(read_manifest(package, problems), problems)
+
+    # Open every file first so that all missing files and bad headers are reported together.
+    tables = {
+        "sessions": open_table(
+            package, "academicSessions.csv", SESSIONS, problems, standard=standard
+        ),
+        "courses": open_table(
+            package, "courses.csv", COURSES, problems, standard=standard, required=False
+        ),
+        "classes": open_table(package, "classes.csv", CLASSES, problems, standard=standard),
+        "users": open_table(
+            package,
+            "users.csv",
+            USERS_12 if fmt == ONEROSTER_12 else USERS_11,
+            problems,
+            standard=standard,
+        ),
+        "enrollments": open_table(
+            package, "enrollments.csv", ENROLLMENTS, problems, standard=standard
+        ),
+    }
+    roles = (
+        open_table(package, "roles.csv", ROLES_12, problems, standard=standard)
+        if fmt == ONEROSTER_12
+        else None
+    )
+    orgs = _read_orgs(package, problems, standard)
+    problems.raise_if_any()
+
+    school = choose_school(orgs, school_id, problems, "orgs.csv")
+    sessions = _read_sessions(tables["sessions"], problems)
+    courses = _read_courses(tables["courses"], problems) if tables["courses"] else None
+    groups, other_classes, used_sessions = _read_classes(
+        tables["classes"], problems, school, orgs, sessions, courses
+    )
+    rejected: set[str] = set()
+    user_roles = (
+        read_roles(roles, problems, orgs, school.mis_id, rejected) if roles is not None else None
+    )
+    everyone, in_school = read_users(
+        tables["users"], problems, school.mis_id, orgs, rejected, user_roles=user_roles
+    )
+    enrolled = read_enrollments(
+        tables["enrollments"], problems, groups, other_classes, everyone, rejected
+    )
+    year = academic_year_start(sessions, used_sessions, problems)
+    problems.raise_if_any()
+    if year is None:
+        problems.fail(
+            "academicSessions.csv",
+            None,
+            None,
+            "no session gives the academic year",
+            "export the school year as a session with type schoolYear and its start date",
+        )
+
+    return build_snapshot(
+        school,
+        year,  # type: ignore[arg-type]
+        everyone,
+        in_school | enrolled,
+        groups,
+        fmt,
+        problems,
+    )
+
+
+def _read_orgs(package: ExportPackage, problems: Problems, standard: str) -> dict[str, Org]:
+    table = open_table(package, "orgs.csv", ORGS, problems, standard=standard)
+    orgs: dict[str, Org] = {}
+    if table is None:
+        return orgs
+    ix = table.index
+    identifier_at = ix.get("identifier")
+    status_at = ix.get("status")
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        if table.blank(row, line, ("sourcedId", "name", "type")):
+            continue
+        org_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, org_id, line, "sourcedId"):
+            continue
+        if is_gone(table, row, status_at, line):
+            continue
+        dfe = row[identifier_at].strip() if identifier_at is not None else ""
+        school = School(org_id, row[ix["name"]].strip(), dfe)
+        orgs[org_id] = Org(school, row[ix["type"]].strip(), line)
+    return orgs
+
+
+def _read_sessions(table: CsvTable | None, problems: Problems) -> dict[str, Session]:
+    sessions: dict[str, Session] = {}
+    if table is None:
+        return sessions
+    ix = table.index
+    parent_at = ix.get("parentSourcedId")
+    seen: dict[str, int] = {}
+    required = ("sourcedId", "type", "startDate", "schoolYear")
+    for line, row in table.rows():
+        if table.blank(row, line, required):
+            continue
+        session_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, session_id, line, "sourcedId"):
+            continue
+        # A session with a bad value is still kept, so classes naming it raise nothing more.
+        session_type = row[ix["type"]].strip()
+        if session_type.lower() not in SESSION_TYPES:
+            table.bad_value(
+                line,
+                "type",
+                f"unknown session type '{session_type}'; expected one of schoolYear, term, "
+                "semester, gradingPeriod",
+                "fix the session type in the export",
+            )
+        start = table.date(row, line, "startDate")
+        table.date(row, line, "endDate")
+        school_year = None
+        try:
+            school_year = parse_year(row[ix["schoolYear"]])
+        except ValueError as error:
+            table.bad_value(line, "schoolYear", str(error), "fix the school year in the export")
+        parent = row[parent_at].strip() if parent_at is not None else ""
+        sessions[session_id] = Session(session_id, session_type, start, school_year, parent)
+    return sessions
+
+
+def _read_courses(table: CsvTable, problems: Problems) -> dict[str, tuple[str, str]]:
+    """Course id -> (course code, first subject)."""
+    courses: dict[str, tuple[str, str]] = {}
+    ix = table.index
+    code_at, subjects_at = ix.get("courseCode"), ix.get("subjects")
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        if table.blank(row, line, ("sourcedId",)):
+            continue
+        course_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, course_id, line, "sourcedId"):
+            continue
+        code = row[code_at].strip() if code_at is not None else ""
+        subjects = split_list(row[subjects_at]) if subjects_at is not None else []
+        courses[course_id] = (code, subjects[0] if subjects else "")
+    return courses
+
+
+def _read_classes(
+    table: CsvTable | None,
+    problems: Problems,
+    school: School,
+    orgs: dict[str, Org],
+    sessions: dict[str, Session],
+    courses: dict[str, tuple[str, str]] | None,
+) -> tuple[dict[str, MisGroup], set[str], set[str]]:
+    """The school's classes as groups, the ids of other schools' classes, the sessions used."""
+    groups: dict[str, MisGroup] = {}
+    others: set[str] = set()
+    used_sessions: set[str] = set()
+    if table is None:
+        return groups, others, used_sessions
+    ix = table.index
+    code_at, subjects_at, status_at = ix.get("classCode"), ix.get("subjects"), ix.get("status")
+    required = ("sourcedId", "title", "classType", "schoolSourcedId", "termSourcedIds")
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        class_id = row[ix["sourcedId"]]
+        if table.blank(row, line, required):
+            # Its enrolments would only repeat the problem.
+            others.add(class_id)
+            continue
+        if table.duplicate(seen, class_id, line, "sourcedId"):
+            continue
+        school_ref = row[ix["schoolSourcedId"]]
+        if school_ref != school.mis_id:
+            if school_ref not in orgs:
+                problems.add(
+                    table.name,
+                    line,
+                    "schoolSourcedId",
+                    f"schoolSourcedId '{school_ref}' is not in orgs.csv",
+                    "export the school in orgs.csv or fix the class's school",
+                )
+            others.add(class_id)
+            continue
+        if is_gone(table, row, status_at, line):
+            others.add(class_id)
+            continue
+        class_type = row[ix["classType"]].strip()
+        kind = CLASS_TYPES.get(class_type.lower())
+        if kind is None:
+            problems.add(
+                table.name,
+                line,
+                "classType",
+                f"unknown classType '{class_type}'; expected homeroom or scheduled",
+                "mark registration groups homeroom and teaching groups scheduled",
+            )
+            others.add(class_id)
+            continue
+        for term in split_list(row[ix["termSourcedIds"]]):
+            if term not in sessions:
+                problems.add(
+                    table.name,
+                    line,
+                    "termSourcedIds",
+                    f"term '{term}' is not in academicSessions.csv",
+                    "export the class's terms in academicSessions.csv",
+                )
+            used_sessions.add(term)
+        course_code, subject = "", ""
+        course_id = row[ix["courseSourcedId"]].strip()
+        if courses is not None and course_id:
+            if course_id not in courses:
+                problems.add(
+                    table.name,
+                    line,
+                    "courseSourcedId",
+                    f"course '{course_id}' is not in courses.csv",
+                    "export the class's course in courses.csv",
+                )
+            else:
+                course_code, subject = courses[course_id]
+        if not course_code and code_at is not None:
+            course_code = row[code_at].strip()
+        if subjects_at is not None and row[subjects_at].strip():
+            subject = split_list(row[subjects_at])[0]
+        groups[class_id] = MisGroup(
+            class_id, kind, row[ix["title"]].strip(), course_code=course_code, subject=subject
+        )
+    others.update(table.skipped)
+    return groups, others, used_sessions

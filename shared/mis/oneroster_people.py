@@ -1,0 +1,305 @@
+"""OneRoster people: users.csv (with 1.2's roles.csv) and the enrolments that put them in groups.
+
+These files are the bulk of an export (a trust's enrollments.csv runs to a million rows), so
+the loops here index rows directly and only build messages on the slow path.
+"""
+
+from __future__ import annotations
+
+from shared.domain.snapshot import MisGroup, Person, Role, StaffLink
+from shared.mis.assembly import Org
+from shared.mis.csvtable import CsvTable
+from shared.mis.errors import Problems
+from shared.mis.oneroster_schema import (
+    ENROLLMENTS,
+    ENROLMENT_ROLES,
+    ROLE_TYPES,
+    USER_ROLES_11,
+    USER_ROLES_12,
+    is_gone,
+)
+from shared.mis.values import first_grade, parse_bool, split_list
+
+
+def read_roles(
+    table: CsvTable | None,
+    problems: Problems,
+    orgs: dict[str, Org],
+    school_id: str,
+    rejected: set[str],
+) -> dict[str, tuple[Role, bool]]:
+    """OneRoster 1.2 roles.csv: user id -> (role, whether the role is at the school).
+
+    A primary role at the school wins, then any role at the school, then a primary role
+    elsewhere, then the first role listed. Users with a bad role row go into `rejected`.
+    """
+    best: dict[str, tuple[int, Role]] = {}
+    at_school: set[str] = set()
+    if table is None:
+        return {}
+    ix = table.index
+    status_at = ix.get("status")
+    seen: dict[str, int] = {}
+    required = ("sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId")
+    for line, row in table.rows():
+        if table.blank(row, line, required):
+            continue
+        if table.duplicate(seen, row[ix["sourcedId"]], line, "sourcedId"):
+            continue
+        if is_gone(table, row, status_at, line):
+            continue
+        user_id = row[ix["userSourcedId"]]
+        role_text = row[ix["role"]].strip()
+        role = USER_ROLES_12.get(role_text.lower())
+        if role is None:
+            problems.add(
+                table.name,
+                line,
+                "role",
+                f"unknown role '{role_text}'; expected one of {', '.join(USER_ROLES_12)}",
+                "fix the role in the export",
+            )
+            rejected.add(user_id)
+            continue
+        role_type = row[ix["roleType"]].strip().lower()
+        if role_type not in ROLE_TYPES:
+            problems.add(
+                table.name,
+                line,
+                "roleType",
+                f"unknown roleType '{row[ix['roleType']]}'; expected primary or secondary",
+                "fix the roleType in the export",
+            )
+            rejected.add(user_id)
+            continue
+        org = row[ix["orgSourcedId"]]
+        if org not in orgs:
+            problems.add(
+                table.name,
+                line,
+                "orgSourcedId",
+                f"org '{org}' is not in orgs.csv",
+                "export the org in orgs.csv or fix the role's org",
+            )
+            rejected.add(user_id)
+            continue
+        rank = (0 if org == school_id else 2) + (0 if role_type == "primary" else 1)
+        if user_id not in best or rank < best[user_id][0]:
+            best[user_id] = (rank, role)
+        if org == school_id:
+            at_school.add(user_id)
+    return {user_id: (role, user_id in at_school) for user_id, (_, role) in best.items()}
+
+
+def read_users(
+    table: CsvTable | None,
+    problems: Problems,
+    school_id: str,
+    orgs: dict[str, Org],
+    rejected: set[str],
+    *,
+    user_roles: dict[str, tuple[Role, bool]] | None = None,
+) -> tuple[dict[str, Person], set[str]]:
+    """Every user in users.csv, and the ids of those who belong to the school.
+
+    Users whose row has a problem go into `rejected`, so their enrolments raise no more.
+    """
+    everyone: dict[str, Person] = {}
+    in_school: set[str] = set()
+    if table is None:
+        return everyone, in_school
+    ix = table.index
+    get = ix.get
+    sid_at, enabled_at, username_at = ix["sourcedId"], ix["enabledUser"], ix["username"]
+    given_at, family_at = ix["givenName"], ix["familyName"]
+    role_at, orgs_at = get("role"), get("orgSourcedIds")
+    status_at, identifier_at, email_at, grades_at = (
+        get("status"),
+        get("identifier"),
+        get("email"),
+        get("grades"),
+    )
+    seen: dict[str, int] = {}
+    no_username = 0
+    roles11 = USER_ROLES_11
+    for line, row in table.rows():
+        user_id = row[sid_at]
+        if not user_id.strip():
+            table.blank(row, line, ("sourcedId",))
+            continue
+        if user_id in seen:
+            table.duplicate(seen, user_id, line, "sourcedId")
+            continue
+        seen[user_id] = line
+
+        if user_roles is None:
+            role_text = row[role_at]  # type: ignore[index]
+            role = roles11.get(role_text) or roles11.get(role_text.strip().lower())
+            if role is None:
+                problems.add(
+                    table.name,
+                    line,
+                    "role",
+                    f"unknown role '{role_text}'; expected one of {', '.join(roles11)}",
+                    "fix the export or map the MIS role to a OneRoster role",
+                )
+                rejected.add(user_id)
+                continue
+            user_orgs = row[orgs_at]  # type: ignore[index]
+            org_ids = split_list(user_orgs)
+            if not org_ids:
+                table.blank(row, line, ("orgSourcedIds",))
+                rejected.add(user_id)
+                continue
+            for org in org_ids:
+                if org not in orgs:
+                    problems.add(
+                        table.name,
+                        line,
+                        "orgSourcedIds",
+                        f"org '{org}' is not in orgs.csv",
+                        "export the org in orgs.csv or fix the user's orgs",
+                    )
+            belongs = school_id in org_ids
+        else:
+            found = user_roles.get(user_id)
+            if found is None and user_id in rejected:
+                continue
+            if found is None:
+                problems.add(
+                    table.name,
+                    line,
+                    "sourcedId",
+                    f"user '{user_id}' has no role in roles.csv",
+                    "export a roles.csv row for every user",
+                )
+                rejected.add(user_id)
+                continue
+            role, belongs = found
+
+        try:
+            active = parse_bool(row[enabled_at], default=True)
+        except ValueError as error:
+            problems.add(table.name, line, "enabledUser", str(error), "fix the export")
+            rejected.add(user_id)
+            continue
+        if is_gone(table, row, status_at, line):
+            active = False
+        username = row[username_at].strip()
+        if not username:
+            no_username += 1
+        everyone[user_id] = Person(
+            mis_id=user_id,
+            role=role,
+            given_name=row[given_at].strip(),
+            family_name=row[family_at].strip(),
+            username=username,
+            email=row[email_at].strip() if email_at is not None else "",
+            identifier=row[identifier_at].strip() if identifier_at is not None else "",
+            grade=first_grade(row[grades_at]) if grades_at is not None else "",
+            active=active,
+        )
+        if belongs:
+            in_school.add(user_id)
+    rejected.update(table.skipped)
+    if no_username:
+        problems.warn(f"users.csv: {no_username} people have a blank username")
+    return everyone, in_school
+
+
+def read_enrollments(
+    table: CsvTable | None,
+    problems: Problems,
+    groups: dict[str, MisGroup],
+    other_classes: set[str],
+    everyone: dict[str, Person],
+    rejected: set[str],
+) -> set[str]:
+    """Put each enrolment into its group; return the ids of everyone enrolled.
+
+    Enrolments of other schools' classes are skipped, as are those of `rejected` users.
+    """
+    enrolled: set[str] = set()
+    if table is None:
+        return enrolled
+    ix = table.index
+    sid_at, class_at, user_at, role_at = (
+        ix["sourcedId"],
+        ix["classSourcedId"],
+        ix["userSourcedId"],
+        ix["role"],
+    )
+    school_at = ix["schoolSourcedId"]
+    primary_at, status_at = ix.get("primary"), ix.get("status")
+    begin_at, end_at = ix.get("beginDate"), ix.get("endDate")
+    seen: set[str] = set()
+    roles = ENROLMENT_ROLES
+    student = Role.STUDENT
+    for line, row in table.rows():
+        enrolment_id, class_id, user_id = row[sid_at], row[class_at], row[user_at]
+        if not (enrolment_id and class_id and user_id and row[role_at] and row[school_at]):
+            table.blank(row, line, tuple(ENROLLMENTS.required))
+            continue
+        if enrolment_id in seen:
+            problems.add(
+                table.name,
+                line,
+                "sourcedId",
+                f"duplicate sourcedId '{enrolment_id}'",
+                "each enrolment needs its own sourcedId; remove or renumber the duplicate",
+            )
+            continue
+        seen.add(enrolment_id)
+        if status_at is not None and row[status_at] and is_gone(table, row, status_at, line):
+            continue
+        if (begin_at is not None and row[begin_at]) or (end_at is not None and row[end_at]):
+            table.date(row, line, "beginDate")
+            table.date(row, line, "endDate")
+
+        group = groups.get(class_id)
+        if group is None:
+            if class_id not in other_classes:
+                problems.add(
+                    table.name,
+                    line,
+                    "classSourcedId",
+                    f"class '{class_id}' is not in classes.csv",
+                    "export the class in classes.csv or remove the enrolment",
+                )
+            continue
+        if user_id not in everyone:
+            if user_id in rejected:
+                continue
+            problems.add(
+                table.name,
+                line,
+                "userSourcedId",
+                f"user '{user_id}' is not in users.csv",
+                "export the user in users.csv or remove the enrolment",
+            )
+            continue
+        role_text = row[role_at]
+        role = roles.get(role_text) or roles.get(role_text.strip().lower())
+        if role is None:
+            problems.add(
+                table.name,
+                line,
+                "role",
+                f"unknown enrolment role '{role_text}'; expected one of {', '.join(roles)}",
+                "fix the enrolment role in the export",
+            )
+            continue
+        enrolled.add(user_id)
+        if role is student:
+            group.students.add(user_id)
+            continue
+        try:
+            primary = (
+                parse_bool(row[primary_at], default=False) if primary_at is not None else False
+            )
+        except ValueError as error:
+            problems.add(table.name, line, "primary", str(error), "fix the export")
+            continue
+        if all(link.person_id != user_id for link in group.staff):
+            group.staff.append(StaffLink(user_id, role, primary))
+    return enrolled

@@ -1,0 +1,428 @@
+"""Microsoft School Data Sync v2.1 CSV exports into one school's MIS snapshot.
+
+SDS keeps roles and grades in roles.csv and has no class type, so a per-school pattern on the
+course code or class title marks registration groups; everything else is a teaching group.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shared.domain.snapshot import MisGroup, MisSnapshot, Person, Role, School, StaffLink
+from shared.mis.assembly import (
+    Org,
+    RegistrationRule,
+    Session,
+    academic_year_start,
+    build_snapshot,
+    choose_school,
+    fallback_year_start,
+)
+from shared.mis.csvtable import Columns, CsvTable, open_table
+from shared.mis.errors import Problems
+from shared.mis.package import ExportPackage
+from shared.mis.values import parse_bool, parse_year, split_list
+
+SDS_21 = "sds-2.1"
+STANDARD = "SDS v2.1"
+
+ORGS = Columns.of("sourcedId name type", "parentSourcedId identifier")
+USERS = Columns.of(
+    "sourcedId username",
+    "familyName givenName password activeDirectoryMatchId email phone sms userNumber",
+)
+ROLES = Columns.of(
+    "userSourcedId orgSourcedId role",
+    "sessionSourcedId grade isPrimary roleStartDate roleEndDate",
+)
+CLASSES = Columns.of("sourcedId orgSourcedId title", "sessionSourcedIds courseSourcedId code")
+ENROLLMENTS = Columns.of("classSourcedId userSourcedId role")
+SESSIONS = Columns.of("sourcedId title type schoolYear startDate endDate")
+COURSES = Columns.of("sourcedId orgSourcedId title", "code schoolYearSourcedId subject grade")
+
+_TEACHERS = "teacher faculty instructor lecturer professor adjunct substitute"
+_AIDES = "aide assistant teacherAssistant paraprofessional"
+_OTHER_STAFF = (
+    "principal chair researcher affiliate occupationalTherapist physicalTherapist"
+    " speechTherapist visionTherapist specialServices advisor nurse officeStaff itAdmin"
+    " administrator staff coach alumni other districtAdministrator counselor"
+)
+# SDS's role list is long; each word maps to the OneRoster role the sync understands.
+SDS_ROLES: dict[str, Role] = {
+    "student": Role.STUDENT,
+    "proctor": Role.PROCTOR,
+    "guardian": Role.GUARDIAN,
+    "parent": Role.GUARDIAN,
+    "relative": Role.GUARDIAN,
+    **{word.lower(): Role.TEACHER for word in _TEACHERS.split()},
+    **{word.lower(): Role.AIDE for word in _AIDES.split()},
+    **{word.lower(): Role.ADMINISTRATOR for word in _OTHER_STAFF.split()},
+}
+SCHOOL_ORG = "school"
+
+
+def list_schools(package: ExportPackage, problems: Problems) -> list[School]:
+    orgs = _read_orgs(package, problems)
+    problems.raise_if_any()
+    return [org.school for org in orgs.values() if org.type.lower() == SCHOOL_ORG]
+
+
+def read_sds(
+    package: ExportPackage,
+    problems: Problems,
+    school_id: str | None,
+    registration_pattern: str | None,
+    *,
+    today: date | None = None,
+) -> MisSnapshot:
+    """Read an SDS v2.1 CSV package for one school."""
+    rule = RegistrationRule(registration_pattern, problems)
+    users = open_table(package, "users.csv", USERS, problems, standard=STANDARD)
+    roles = open_table(package, "roles.csv", ROLES, problems, standard=STANDARD)
+    classes = open_table(package, "classes.csv", CLASSES, problems, standard=STANDARD)
+    enrollments = open_table(package, "enrollments.csv", ENROLLMENTS, problems, standard=STANDARD)
+    sessions_table = open_table(
+        package, "academicSessions.csv", SESSIONS, problems, standard=STANDARD, required=False
+    )
+    courses_table = open_table(
+        package, "courses.csv", COURSES, problems, standard=STANDARD, required=False
+    )
+    orgs = _read_orgs(package, problems)
+    problems.raise_if_any()
+
+    school = choose_school(orgs, school_id, problems, "orgs.csv")
+    if not school.dfe_number:
+        problems.warn(
+            "orgs.csv gives no DfE number for the school (SDS has no such column); "
+            "set the school's name identifier in its settings"
+        )
+    sessions = _read_sessions(sessions_table) if sessions_table else {}
+    courses = _read_courses(courses_table) if courses_table else {}
+    rejected: set[str] = set()
+    user_roles = _read_roles(roles, problems, orgs, school.mis_id, rejected)
+    everyone, in_school = _read_users(users, problems, user_roles, rejected)
+    groups, other_classes, used_sessions = _read_classes(
+        classes, problems, school, orgs, sessions, courses, rule, sessions_table is not None
+    )
+    enrolled = _read_enrollments(enrollments, problems, groups, other_classes, everyone, rejected)
+    problems.raise_if_any()
+
+    if not rule.given:
+        problems.warn(
+            "SDS classes have no class type and no registration pattern is set, so every "
+            "class is a teaching group"
+        )
+    year = academic_year_start(sessions, used_sessions, problems)
+    if year is None:
+        year = fallback_year_start(today or date.today(), problems)
+    return build_snapshot(school, year, everyone, in_school | enrolled, groups, SDS_21, problems)
+
+
+def _read_orgs(package: ExportPackage, problems: Problems) -> dict[str, Org]:
+    table = open_table(package, "orgs.csv", ORGS, problems, standard=STANDARD)
+    orgs: dict[str, Org] = {}
+    if table is None:
+        return orgs
+    ix = table.index
+    identifier_at = ix.get("identifier")
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        if table.blank(row, line, ("sourcedId", "name", "type")):
+            continue
+        org_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, org_id, line, "sourcedId"):
+            continue
+        school = School(org_id, row[ix["name"]].strip(), table.value(row, identifier_at))
+        orgs[org_id] = Org(school, row[ix["type"]].strip(), line)
+    return orgs
+
+
+def _read_sessions(table: CsvTable) -> dict[str, Session]:
+    sessions: dict[str, Session] = {}
+    ix = table.index
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        if table.blank(row, line, ("sourcedId", "type")):
+            continue
+        session_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, session_id, line, "sourcedId"):
+            continue
+        start = table.date(row, line, "startDate")
+        table.date(row, line, "endDate")
+        school_year = None
+        if row[ix["schoolYear"]].strip():
+            try:
+                school_year = parse_year(row[ix["schoolYear"]])
+            except ValueError as error:
+                table.bad_value(line, "schoolYear", str(error), "fix the export")
+        session_type = row[ix["type"]].strip()
+        sessions[session_id] = Session(session_id, session_type, start, school_year, "")
+    return sessions
+
+
+def _read_courses(table: CsvTable) -> dict[str, tuple[str, str]]:
+    """Course id -> (course code, subject)."""
+    courses: dict[str, tuple[str, str]] = {}
+    ix = table.index
+    code_at, subject_at = ix.get("code"), ix.get("subject")
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        if table.blank(row, line, ("sourcedId",)):
+            continue
+        course_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, course_id, line, "sourcedId"):
+            continue
+        courses[course_id] = (table.value(row, code_at), table.value(row, subject_at))
+    return courses
+
+
+def _role(table: CsvTable, text: str, line: int) -> Role | None:
+    role = SDS_ROLES.get(text.strip().lower())
+    if role is None:
+        table.bad_value(
+            line,
+            "role",
+            f"unknown role '{text}'; expected an SDS role such as student, teacher, aide, "
+            "staff or administrator",
+            "fix the role in the export",
+        )
+    return role
+
+
+def _read_roles(
+    table: CsvTable | None,
+    problems: Problems,
+    orgs: dict[str, Org],
+    school_id: str,
+    rejected: set[str],
+) -> dict[str, tuple[Role, str, bool]]:
+    """User id -> (role, grade, whether the role is at the school).
+
+    The role at the school wins over roles elsewhere, and a primary role over the rest.
+    Users with a bad role row go into `rejected`.
+    """
+    best: dict[str, tuple[int, Role, str]] = {}
+    at_school: set[str] = set()
+    if table is None:
+        return {}
+    ix = table.index
+    grade_at, primary_at = ix.get("grade"), ix.get("isPrimary")
+    for line, row in table.rows():
+        if table.blank(row, line, ("userSourcedId", "orgSourcedId", "role")):
+            continue
+        user_id = row[ix["userSourcedId"]]
+        role = _role(table, row[ix["role"]], line)
+        if role is None:
+            rejected.add(user_id)
+            continue
+        org = row[ix["orgSourcedId"]]
+        if org not in orgs:
+            problems.add(
+                table.name,
+                line,
+                "orgSourcedId",
+                f"org '{org}' is not in orgs.csv",
+                "export the org in orgs.csv or fix the role's org",
+            )
+            rejected.add(user_id)
+            continue
+        try:
+            primary = parse_bool(table.value(row, primary_at), default=False)
+        except ValueError as error:
+            problems.add(table.name, line, "isPrimary", str(error), "fix the export")
+            rejected.add(user_id)
+            continue
+        table.date(row, line, "roleStartDate")
+        table.date(row, line, "roleEndDate")
+        rank = (0 if org == school_id else 2) + (0 if primary else 1)
+        if user_id not in best or rank < best[user_id][0]:
+            best[user_id] = (rank, role, table.value(row, grade_at))
+        if org == school_id:
+            at_school.add(user_id)
+    return {
+        user_id: (role, grade, user_id in at_school) for user_id, (_, role, grade) in best.items()
+    }
+
+
+def _read_users(
+    table: CsvTable | None,
+    problems: Problems,
+    user_roles: dict[str, tuple[Role, str, bool]],
+    rejected: set[str],
+) -> tuple[dict[str, Person], set[str]]:
+    everyone: dict[str, Person] = {}
+    in_school: set[str] = set()
+    if table is None:
+        return everyone, in_school
+    ix = table.index
+    get = ix.get
+    given_at, family_at, email_at, number_at = (
+        get("givenName"),
+        get("familyName"),
+        get("email"),
+        get("userNumber"),
+    )
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        if table.blank(row, line, ("sourcedId", "username")):
+            continue
+        user_id = row[ix["sourcedId"]]
+        if table.duplicate(seen, user_id, line, "sourcedId"):
+            continue
+        found = user_roles.get(user_id)
+        if found is None and user_id in rejected:
+            continue
+        if found is None:
+            problems.add(
+                table.name,
+                line,
+                "sourcedId",
+                f"user '{user_id}' has no role in roles.csv",
+                "export a roles.csv row for every user",
+            )
+            continue
+        role, grade, belongs = found
+        everyone[user_id] = Person(
+            mis_id=user_id,
+            role=role,
+            given_name=table.value(row, given_at),
+            family_name=table.value(row, family_at),
+            username=row[ix["username"]].strip(),
+            email=table.value(row, email_at),
+            identifier=table.value(row, number_at),
+            grade=grade,
+        )
+        if belongs:
+            in_school.add(user_id)
+    rejected.update(table.skipped)
+    return everyone, in_school
+
+
+def _read_classes(
+    table: CsvTable | None,
+    problems: Problems,
+    school: School,
+    orgs: dict[str, Org],
+    sessions: dict[str, Session],
+    courses: dict[str, tuple[str, str]],
+    rule: RegistrationRule,
+    have_sessions: bool,
+) -> tuple[dict[str, MisGroup], set[str], set[str]]:
+    """The school's classes as groups, the ids of other schools' classes, the sessions used."""
+    groups: dict[str, MisGroup] = {}
+    others: set[str] = set()
+    used_sessions: set[str] = set()
+    if table is None:
+        return groups, others, used_sessions
+    ix = table.index
+    get = ix.get
+    sessions_at, course_at, code_at = get("sessionSourcedIds"), get("courseSourcedId"), get("code")
+    seen: dict[str, int] = {}
+    for line, row in table.rows():
+        class_id = row[ix["sourcedId"]]
+        if table.blank(row, line, ("sourcedId", "orgSourcedId", "title")):
+            others.add(class_id)
+            continue
+        if table.duplicate(seen, class_id, line, "sourcedId"):
+            continue
+        org = row[ix["orgSourcedId"]]
+        if org not in orgs:
+            problems.add(
+                table.name,
+                line,
+                "orgSourcedId",
+                f"org '{org}' is not in orgs.csv",
+                "export the org in orgs.csv or fix the class's org",
+            )
+            others.add(class_id)
+            continue
+        if org != school.mis_id:
+            others.add(class_id)
+            continue
+        for session_id in split_list(table.value(row, sessions_at)):
+            if session_id not in sessions:
+                where = "academicSessions.csv" if have_sessions else "academicSessions.csv (absent)"
+                problems.add(
+                    table.name,
+                    line,
+                    "sessionSourcedIds",
+                    f"session '{session_id}' is not in {where}",
+                    "export the class's sessions in academicSessions.csv",
+                )
+            used_sessions.add(session_id)
+        course_code, subject = "", ""
+        course_id = table.value(row, course_at)
+        if course_id and courses:
+            if course_id not in courses:
+                problems.add(
+                    table.name,
+                    line,
+                    "courseSourcedId",
+                    f"course '{course_id}' is not in courses.csv",
+                    "export the class's course in courses.csv",
+                )
+            else:
+                course_code, subject = courses[course_id]
+        course_code = course_code or table.value(row, code_at)
+        title = row[ix["title"]].strip()
+        kind = rule.kind(course_code, table.value(row, code_at), title)
+        groups[class_id] = MisGroup(class_id, kind, title, course_code=course_code, subject=subject)
+    others.update(table.skipped)
+    return groups, others, used_sessions
+
+
+def _read_enrollments(
+    table: CsvTable | None,
+    problems: Problems,
+    groups: dict[str, MisGroup],
+    other_classes: set[str],
+    everyone: dict[str, Person],
+    rejected: set[str],
+) -> set[str]:
+    """Put each enrolment into its group; return the ids of everyone enrolled.
+
+    SDS enrolments have no id of their own, so a repeated row is merged, not an error.
+    """
+    enrolled: set[str] = set()
+    if table is None:
+        return enrolled
+    ix = table.index
+    class_at, user_at, role_at = ix["classSourcedId"], ix["userSourcedId"], ix["role"]
+    roles_cache: dict[str, Role] = {}
+    for line, row in table.rows():
+        class_id, user_id, role_text = row[class_at], row[user_at], row[role_at]
+        if not (class_id and user_id and role_text):
+            table.blank(row, line, ENROLLMENTS.required)
+            continue
+        group = groups.get(class_id)
+        if group is None:
+            if class_id not in other_classes:
+                problems.add(
+                    table.name,
+                    line,
+                    "classSourcedId",
+                    f"class '{class_id}' is not in the school's classes in classes.csv",
+                    "export the class in classes.csv or remove the enrolment",
+                )
+            continue
+        if user_id not in everyone:
+            if user_id in rejected:
+                continue
+            problems.add(
+                table.name,
+                line,
+                "userSourcedId",
+                f"user '{user_id}' is not in users.csv",
+                "export the user in users.csv or remove the enrolment",
+            )
+            continue
+        role = roles_cache.get(role_text) or _role(table, role_text, line)
+        if role is None:
+            continue
+        roles_cache[role_text] = role
+        enrolled.add(user_id)
+        if role is Role.STUDENT:
+            group.students.add(user_id)
+        elif all(link.person_id != user_id for link in group.staff):
+            group.staff.append(StaffLink(user_id, role, False))
+    return enrolled

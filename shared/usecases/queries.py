@@ -1,0 +1,169 @@
+"""What admins read and send (R1, R2, T2): schools, runs, per-group results, each group with
+its MIS students and its state in Microsoft 365, and commands onto the queue.
+
+Read-only against storage; the only write is a message on the `commands` queue. Values come
+back JSON-safe, for the admin API and `groupsync report --json` alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+from shared.messages.schemas import (
+    COMMANDS_QUEUE,
+    SCHEMA_VERSION,
+    Command,
+    InvalidMessage,
+    decode,
+    encode,
+    message_id,
+)
+from shared.state import Run, RunGroupResult
+from shared.usecases.services import Services
+
+
+def list_schools(services: Services) -> list[dict[str, Any]]:
+    return [
+        {
+            "school_id": school.school_id,
+            "enabled": school.enabled,
+            "settings": school.settings,
+            "last_good": school.last_good,
+        }
+        for school in services.state.list_schools(enabled_only=False)
+    ]
+
+
+def list_runs(services: Services, school_id: str | None, count: int) -> list[dict[str, Any]]:
+    """The last runs, newest first: one school's, or every school's when `school_id` is None."""
+    if school_id is None:
+        runs = services.state.list_all_runs(count)
+    else:
+        runs = services.state.list_runs(school_id, count)
+    return [run_to_dict(run) for run in runs]
+
+
+def run_group_results(services: Services, school_id: str, run_id: str) -> list[dict[str, Any]]:
+    results = services.state.list_group_results(school_id, run_id)
+    return [result_to_dict(result) for result in results]
+
+
+def run_to_dict(run: Run) -> dict[str, Any]:
+    return _plain(run, exclude={"etag"})
+
+
+def result_to_dict(result: RunGroupResult) -> dict[str, Any]:
+    return _plain(result)
+
+
+async def school_groups(services: Services, school_id: str) -> list[dict[str, Any]]:
+    """Each group of the newest export with its MIS students, and its mapping's state.
+
+    Mapped groups the export no longer has are listed too, with no students, so an admin
+    sees every group the sync looks after.
+    """
+    from shared.domain.snapshot import Role
+    from shared.usecases.planning import load_school, read_snapshot, school_settings
+
+    settings = school_settings(await asyncio.to_thread(load_school, services, school_id))
+    snapshot, export_id = await read_snapshot(services, school_id, settings)
+    mappings = await asyncio.to_thread(services.state.list_mappings, school_id)
+    by_key = {(m.mis_group_id, m.academic_year): m for m in mappings}
+
+    groups = []
+    for group_id in sorted(snapshot.groups):
+        group = snapshot.groups[group_id]
+        students = sorted(
+            person_id
+            for person_id in group.students
+            if (person := snapshot.people.get(person_id)) is not None
+            and person.active
+            and person.role is Role.STUDENT
+        )
+        mapping = by_key.pop((group_id, snapshot.academic_year_start), None)
+        groups.append(
+            {
+                "mis_group_id": group_id,
+                "name": group.name,
+                "kind": group.kind.value,
+                "academic_year": snapshot.academic_year_start,
+                "export_id": export_id,
+                "students": [
+                    {"mis_id": pid, "name": _name(snapshot.people[pid])} for pid in students
+                ],
+                "synced": mapping is not None,
+                **_mapping_view(mapping),
+            }
+        )
+    for (group_id, year), mapping in sorted(by_key.items()):
+        groups.append(
+            {
+                "mis_group_id": group_id,
+                "name": mapping.name_at_creation,
+                "kind": mapping.kind,
+                "academic_year": year,
+                "export_id": export_id,
+                "students": [],
+                "synced": True,
+                **_mapping_view(mapping),
+            }
+        )
+    return groups
+
+
+def command_from_request(document: Any) -> Command:
+    """A command from the admin API's JSON (`type` plus the command's fields), checked."""
+    if not isinstance(document, dict):
+        raise InvalidMessage("send a JSON object with the command's type and fields")
+    body = json.dumps({"version": SCHEMA_VERSION, **document}).encode("utf-8")
+    return decode(body, COMMANDS_QUEUE)
+
+
+async def submit_command(services: Services, command: Command) -> str:
+    """Queue `command` on `commands`; returns its message id."""
+    from shared.messages.bus import OutgoingMessage
+
+    sent_id = message_id(command)
+    outgoing = OutgoingMessage(body=encode(command), message_id=sent_id, subject=command.TYPE)
+    await services.send(COMMANDS_QUEUE, [outgoing])
+    return sent_id
+
+
+def _mapping_view(mapping: Any) -> dict[str, Any]:
+    if mapping is None:
+        return {"state": "not synced", "graph_id": None}
+    return {
+        "state": mapping.state.value,
+        "graph_id": mapping.graph_id,
+        "display_name": mapping.name_at_creation,
+        "mail_nickname": mapping.mail_nickname,
+        "on_demand": mapping.on_demand,
+        "requested_by": mapping.requested_by,
+        "lifetime": mapping.lifetime,
+        "held_removals": len(mapping.held_removals),
+        "allow_recreate": mapping.allow_recreate,
+    }
+
+
+def _name(person: Any) -> str:
+    return " ".join(part for part in (person.given_name, person.family_name) if part)
+
+
+def _plain(record: Any, exclude: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    values = {}
+    for spec in dataclasses.fields(record):
+        if spec.name in exclude:
+            continue
+        value = getattr(record, spec.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, set):
+            value = sorted(value)
+        elif hasattr(value, "value") and isinstance(value.value, str):
+            value = value.value
+        values[spec.name] = value
+    return values
