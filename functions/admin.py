@@ -61,13 +61,17 @@ async def admin_run_groups(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("admin_school_groups")
 @bp.route(route="schools/{school}/groups", methods=["GET"])
 async def admin_school_groups(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.mis import MisExportError
     from shared.usecases.errors import CommandRejected
+    from shared.usecases.planning import NoExport
     from shared.usecases.queries import school_groups
 
     try:
         groups = await school_groups(await services(), req.route_params["school"])
-    except CommandRejected as error:
+    except (CommandRejected, NoExport) as error:
         return _problem(404, str(error))
+    except MisExportError as error:
+        return _problem(422, f"the newest MIS export is invalid: {error}")
     return _json(groups)
 
 

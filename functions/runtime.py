@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,7 +26,9 @@ DEFAULT_NIGHTLY_SCHEDULE = "0 30 1 * * *"
 
 # One set of clients per event loop: the Python worker runs every async invocation on one
 # loop, so connections, tokens and the Graph pacing are shared by concurrent invocations.
-_services: dict[int, Services] = {}
+_services: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Services] = (
+    weakref.WeakKeyDictionary()
+)
 # Only the local host sets a clock (to play a given night); in Azure it is the real one.
 _clock: Callable[[], datetime] | None = None
 
@@ -33,7 +36,7 @@ _clock: Callable[[], datetime] | None = None
 async def services() -> Services:
     from shared.usecases.services import Services, utc_now
 
-    key = id(asyncio.get_running_loop())
+    key = asyncio.get_running_loop()
     if key not in _services:
         _services[key] = Services.from_env(os.environ, clock=_clock or utc_now)
     return _services[key]
@@ -55,7 +58,7 @@ def _real_clock() -> Callable[[], datetime]:
 
 async def close_services() -> None:
     """Release the clients of the running loop (the local host calls this when it stops)."""
-    built = _services.pop(id(asyncio.get_running_loop()), None)
+    built = _services.pop(asyncio.get_running_loop(), None)
     if built is not None:
         await built.close()
 

@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,7 +128,7 @@ class LocalHost:
             app = importlib.import_module("function_app").app
         self._timers: dict[str, Callable] = {}
         self._queues: dict[str, tuple[str, Callable]] = {}
-        for function in app.get_functions():
+        for function in functions_of(app):
             trigger = function.get_trigger()
             handler = function.get_user_function()
             if trigger.type == "timerTrigger":
@@ -283,6 +284,17 @@ class LocalHost:
         for name, value in self.env.items():
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
+
+
+def functions_of(app: func.FunctionApp) -> list:
+    """The app's functions. Indexed once per app, as the real host does: azure.functions
+    refuses to index an app twice (it sees every name as a duplicate the second time)."""
+    if app not in _INDEXED:
+        _INDEXED[app] = app.get_functions()
+    return _INDEXED[app]
+
+
+_INDEXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _trigger_message(message: ServiceBusReceivedMessage, delivery: int) -> TriggerMessage:

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 
 from .app import Emulator, serve
@@ -43,11 +44,20 @@ def parse_args(argv: list[str]) -> EmulatorConfig:
     return EmulatorConfig(**vars(args))
 
 
+async def run_until_stopped(config: EmulatorConfig) -> None:
+    """Serve until SIGTERM or SIGINT, then close the listener cleanly."""
+    task = asyncio.create_task(serve(Emulator(config)))
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = parse_args(sys.argv[1:] if argv is None else argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(Emulator(config)))
+    asyncio.run(run_until_stopped(config))
     return 0
 
 

@@ -1,6 +1,6 @@
 """`/_emulator/...`: the test and benchmark side door. Reset, bulk-seed users, read the whole
-state, read and reset the request counters, read and change the options. JSON in and out;
-none of it is counted, priced or throttled as a Graph request."""
+state or one group's link changes in order, read and reset the request counters, read and
+change the options. JSON in and out; none of it is counted, priced or throttled."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def handle(state: EmulatorState, method: str, path: list[str], raw_body: bytes) 
             return 200, snapshot(state)
         if route == ("GET", "counters"):
             return 200, state.counters.as_dict()
+        if method == "GET" and len(path) == 2 and path[0] == "link-changes":
+            return 200, {"changes": link_changes(state, path[1])}
         if route == ("POST", "counters/reset"):
             state.counters = Counters()
             return 200, state.counters.as_dict()
@@ -91,6 +93,17 @@ def snapshot(state: EmulatorState) -> dict[str, Any]:
         "users": [_user_state(user) for user in store.users.values()],
         "groups": [_group_state(group) for group in store.groups.values()],
     }
+
+
+def link_changes(state: EmulatorState, group_id: str) -> list[dict[str, Any]]:
+    """Every member and owner added to or removed from one group, oldest first, so a test can
+    check the order of changes that the final state no longer shows."""
+    return [
+        {"sequence": number, "relation": change.relation, "user": change.member_id,
+         "added": change.added}
+        for number, change in enumerate(state.store.changes)
+        if change.object_id == group_id and change.member_id is not None
+    ]  # fmt: skip
 
 
 def _user_state(user: User) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class EmulatorConfig:
                     f"unknown option {name!r}; known options: {', '.join(sorted(fields))}"
                 )
             if name in STARTUP_ONLY:
+                if value == getattr(self, name):
+                    continue  # a config read back and posted whole is fine
                 raise ValueError(f"option {name!r} is fixed at start-up; restart the emulator")
             coerced[name] = _coerce(name, fields[name].type, value)
         for name, value in coerced.items():

@@ -74,7 +74,13 @@ UPDATE_PROPERTIES = {
     *UPDATE_ONLY,
     *links.BIND_KEYS,
 }
-CREATE_ONLY = {"resourceBehaviorOptions", "mailEnabled", "groupTypes", "isAssignableToRole"}
+CREATE_ONLY = {
+    "resourceBehaviorOptions",
+    "mailEnabled",
+    "securityEnabled",
+    "groupTypes",
+    "isAssignableToRole",
+}
 
 FILTER_GETTERS: dict[str, odata.Getter] = {
     "id": lambda g: g.id,
@@ -161,9 +167,26 @@ def _check_names(body: dict[str, Any], allowed: set[str], resource: str) -> None
         if resource == "create" and name in UPDATE_ONLY:
             # unobserved: Graph refuses these on create; they belong in a later PATCH.
             raise errors.read_only_property(name)
-        if resource == "update" and name in CREATE_ONLY:
-            raise errors.read_only_property(name)
         raise errors.unknown_property(name)
+
+
+def _check_create_only_unchanged(group: Group, body: dict[str, Any]) -> None:
+    """An upsert repeats the create body: creation-only properties may come again unchanged."""
+    current = {
+        "resourceBehaviorOptions": sorted(group.resource_behavior_options),
+        "mailEnabled": group.mail_enabled,
+        "securityEnabled": group.security_enabled,
+        "groupTypes": sorted(kind.lower() for kind in group.group_types),
+        "isAssignableToRole": None,
+    }
+    for name in CREATE_ONLY & set(body):
+        given = body[name]
+        if name == "groupTypes" and isinstance(given, list):
+            given = sorted(str(kind).lower() for kind in given)
+        elif isinstance(given, list):
+            given = sorted(given)
+        if given != current[name]:
+            raise errors.read_only_property(name)
 
 
 def new_group(
@@ -351,7 +374,8 @@ def _upsert(state: EmulatorState, key: AltKey, body: dict[str, Any]) -> Reply:
 
 def _update(state: EmulatorState, group: Group, body: dict[str, Any]) -> None:
     """Validate everything first, so that a refused PATCH changes nothing."""
-    _check_names(body, UPDATE_PROPERTIES, "update")
+    _check_names(body, UPDATE_PROPERTIES | CREATE_ONLY, "update")
+    _check_create_only_unchanged(group, body)
     store = state.store
     display_name = body.get("displayName")
     if "displayName" in body:

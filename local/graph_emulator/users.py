@@ -89,16 +89,29 @@ def all_properties(user: User) -> dict[str, Any]:
     }
 
 
-def render_user(user: User, select: list[str] | None, odata_type: bool = False) -> dict[str, Any]:
-    props = all_properties(user)
+# Property name (lower case) -> (name as Graph spells it, reader), for cheap `$select`s.
+_PROPERTY_READERS: dict[str, tuple[str, odata.Getter]] = {
+    "id": ("id", lambda u: u.id),
+    "displayname": ("displayName", lambda u: u.display_name),
+    "userprincipalname": ("userPrincipalName", lambda u: u.user_principal_name),
+    "mail": ("mail", lambda u: u.mail),
+    "employeeid": ("employeeId", lambda u: u.employee_id),
+    "accountenabled": ("accountEnabled", lambda u: u.account_enabled),
+    "mailnickname": ("mailNickname", lambda u: u.mail_nickname),
+    "givenname": ("givenName", lambda u: u.given_name),
+    "surname": ("surname", lambda u: u.surname),
+}
+
+
+def render_user(user: User, select: list[str] | None) -> dict[str, Any]:
     if select is None:
-        body = {name: props[name] for name in DEFAULT_PROPERTIES}
-    else:
-        wanted = {name.lower() for name in select}
-        body = {k: v for k, v in props.items() if k.lower() in wanted}
-    if odata_type:
-        return {"@odata.type": "#microsoft.graph.user", **body}
-    return body
+        props = all_properties(user)
+        return {name: props[name] for name in DEFAULT_PROPERTIES}
+    readers = [_PROPERTY_READERS.get(name.lower()) for name in select]
+    if None not in readers:
+        return {reader[0]: reader[1](user) for reader in readers if reader}
+    wanted = {name.lower() for name in select}
+    return {k: v for k, v in all_properties(user).items() if k.lower() in wanted}
 
 
 def user_indexes(state: EmulatorState) -> dict[str, odata.Index]:

@@ -24,8 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=2000, help="pupils in total")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--schools", type=int, default=1, help="more than 1: a trust export")
-    parser.add_argument("--year", type=int, default=DEFAULT_ACADEMIC_YEAR_START,
-                        help="academic year start, e.g. 2025 for 2025/26")  # fmt: skip
+    parser.add_argument(
+        "--year",
+        type=int,
+        default=DEFAULT_ACADEMIC_YEAR_START,
+        help="academic year start, e.g. 2025 for 2025/26",
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder to write into")
     args = parser.parse_args(argv)
     if args.students < 0 or args.schools < 1:
@@ -35,8 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.schools == 1:
         schools = [generate_school(args.students, args.seed, academic_year_start=args.year)]
     else:
-        schools = generate_trust(args.schools, args.students, args.seed,
-                                 academic_year_start=args.year)  # fmt: skip
+        schools = generate_trust(
+            args.schools, args.students, args.seed, academic_year_start=args.year
+        )
     write_oneroster(schools, args.out)
     people = sum(len(s.people) for s in schools)
     classes = sum(len(s.classes) for s in schools)

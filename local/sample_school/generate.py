@@ -113,7 +113,8 @@ SCHOOL_NAMES = (
 )  # fmt: skip
 
 
-def _fold(text: str) -> str:
+def fold_name(text: str) -> str:
+    """A name as username letters: ASCII, lowercase, letters and digits only."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
 
@@ -155,7 +156,7 @@ class _Builder:
         return f"{self.prefix}-{kind}{self.counters[kind]:06d}"
 
     def username(self, given: str, family: str, tail: str) -> str:
-        first, last = _fold(given), _fold(family)
+        first, last = fold_name(given), fold_name(family)
         candidates = [f"{first[:1]}{last}{tail}", f"{first[:2]}{last}{tail}"]
         number = 2
         while all(c in self.usernames for c in candidates):
@@ -226,7 +227,7 @@ def generate_school(
     if index >= len(SCHOOL_NAMES):
         name = f"{name} {index // len(SCHOOL_NAMES) + 1}"
     dfe_number = str(4001 + index)
-    slug = _fold(name.split()[0]) + ("" if index < len(SCHOOL_NAMES) else str(index))
+    slug = fold_name(name.split()[0]) + ("" if index < len(SCHOOL_NAMES) else str(index))
     school = SampleSchool(
         org_id=f"org-{dfe_number}",
         name=name,

@@ -23,26 +23,30 @@ MANIFEST_FILES = {
     "results": "absent",
     "users": "bulk",
 }
-ORGS_HEADER = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId"
-SESSIONS_HEADER = (
+ORGS_COLUMNS = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId"
+SESSIONS_COLUMNS = (
     "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear"
 )
-COURSES_HEADER = (
+COURSES_COLUMNS = (
     "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,"
     "orgSourcedId,subjects,subjectCodes"
 )
-CLASSES_HEADER = (
+CLASSES_COLUMNS = (
     "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,"
     "location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods"
 )
-USERS_HEADER = (
+USERS_COLUMNS = (
     "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,"
     "givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password"
 )
-ENROLLMENTS_HEADER = (
+ENROLLMENTS_COLUMNS = (
     "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,"
     "primary,beginDate,endDate"
 )
+# When a generated leaver's record changed, for the status column's companion.
+LEAVERS_MODIFIED = "T16:00:00Z"
+
+Row = dict[str, str]
 
 
 def write_oneroster(
@@ -58,73 +62,132 @@ def write_oneroster(
     year = group[0].academic_year_start
     session_id = f"ay-{year}"
 
-    manifest = [("propertyName", "value"), ("manifest.version", "1.0")]
-    manifest.append(("oneroster.version", "1.1"))
-    manifest.extend((f"file.{name}", mode) for name, mode in MANIFEST_FILES.items())
-    manifest.extend([("source.systemName", "local.sample_school"), ("source.systemCode", "")])
-    _write(out_dir / "manifest.csv", None, manifest)
+    manifest = [{"propertyName": "manifest.version", "value": "1.0"}]
+    manifest.append({"propertyName": "oneroster.version", "value": "1.1"})
+    manifest.extend({"propertyName": f"file.{n}", "value": m} for n, m in MANIFEST_FILES.items())
+    manifest.append({"propertyName": "source.systemName", "value": "local.sample_school"})
+    _write(out_dir / "manifest.csv", "propertyName,value", manifest)
 
-    orgs = []
-    trust_id = ""
-    if len(group) > 1:
-        trust_id = "org-trust"
-        orgs.append((trust_id, "", "", trust_name, "district", "", ""))
-    orgs.extend((s.org_id, "", "", s.name, "school", s.dfe_number, trust_id) for s in group)
-    _write(out_dir / "orgs.csv", ORGS_HEADER, orgs)
-
-    end = f"{year + 1}-07-31"
-    sessions = [
-        (session_id, "", "", f"{year}/{(year + 1) % 100:02d}", "schoolYear",
-         f"{year}-09-01", end, "", str(year + 1)),
-        (f"{session_id}-t1", "", "", "Autumn", "term", f"{year}-09-01",
-         f"{year}-12-19", session_id, str(year + 1)),
-        (f"{session_id}-t2", "", "", "Spring", "term", f"{year + 1}-01-05",
-         f"{year + 1}-03-27", session_id, str(year + 1)),
-        (f"{session_id}-t3", "", "", "Summer", "term", f"{year + 1}-04-13", end,
-         session_id, str(year + 1)),
-    ]  # fmt: skip
-    _write(out_dir / "academicSessions.csv", SESSIONS_HEADER, sessions)
-
-    _write(out_dir / "courses.csv", COURSES_HEADER, _course_rows(group, session_id))
-    _write(out_dir / "classes.csv", CLASSES_HEADER, _class_rows(group, session_id))
-    _write(out_dir / "users.csv", USERS_HEADER, _user_rows(group))
-    _write(out_dir / "enrollments.csv", ENROLLMENTS_HEADER, _enrollment_rows(group))
+    _write(out_dir / "orgs.csv", ORGS_COLUMNS, _org_rows(group, trust_name))
+    _write(out_dir / "academicSessions.csv", SESSIONS_COLUMNS, _session_rows(year, session_id))
+    _write(out_dir / "courses.csv", COURSES_COLUMNS, _course_rows(group, session_id))
+    _write(out_dir / "classes.csv", CLASSES_COLUMNS, _class_rows(group, session_id))
+    _write(out_dir / "users.csv", USERS_COLUMNS, _user_rows(group))
+    _write(out_dir / "enrollments.csv", ENROLLMENTS_COLUMNS, _enrollment_rows(group))
     return out_dir
 
 
-def _course_rows(group: list[SampleSchool], session_id: str) -> Iterable[tuple[str, ...]]:
+def _org_rows(group: list[SampleSchool], trust_name: str) -> Iterable[Row]:
+    trust_id = ""
+    if len(group) > 1:
+        trust_id = "org-trust"
+        yield {"sourcedId": trust_id, "name": trust_name, "type": "district"}
     for school in group:
-        for c in school.courses:
-            yield (c.sourced_id, "", "", session_id, c.title, c.course_code, c.grade,
-                   school.org_id, c.subject, "")  # fmt: skip
+        yield {
+            "sourcedId": school.org_id,
+            "name": school.name,
+            "type": "school",
+            "identifier": school.dfe_number,
+            "parentSourcedId": trust_id,
+        }
 
 
-def _class_rows(group: list[SampleSchool], session_id: str) -> Iterable[tuple[str, ...]]:
+def _session_rows(year: int, session_id: str) -> Iterable[Row]:
+    school_year = str(year + 1)  # OneRoster names the year in which the school year ends
+    yield {
+        "sourcedId": session_id,
+        "title": f"{year}/{(year + 1) % 100:02d}",
+        "type": "schoolYear",
+        "startDate": f"{year}-09-01",
+        "endDate": f"{year + 1}-07-31",
+        "schoolYear": school_year,
+    }
+    terms = [
+        ("Autumn", f"{year}-09-01", f"{year}-12-19"),
+        ("Spring", f"{year + 1}-01-05", f"{year + 1}-03-27"),
+        ("Summer", f"{year + 1}-04-13", f"{year + 1}-07-31"),
+    ]
+    for number, (title, start, end) in enumerate(terms, start=1):
+        yield {
+            "sourcedId": f"{session_id}-t{number}",
+            "title": title,
+            "type": "term",
+            "startDate": start,
+            "endDate": end,
+            "parentSourcedId": session_id,
+            "schoolYear": school_year,
+        }
+
+
+def _course_rows(group: list[SampleSchool], session_id: str) -> Iterable[Row]:
+    for school in group:
+        for course in school.courses:
+            yield {
+                "sourcedId": course.sourced_id,
+                "schoolYearSourcedId": session_id,
+                "title": course.title,
+                "courseCode": course.course_code,
+                "grades": course.grade,
+                "orgSourcedId": school.org_id,
+                "subjects": course.subject,
+            }
+
+
+def _class_rows(group: list[SampleSchool], session_id: str) -> Iterable[Row]:
     for school in group:
         for c in school.classes:
-            yield (c.sourced_id, "", "", c.title, c.grade, c.course_id, c.title, c.class_type,
-                   "", school.org_id, session_id, c.subject, "", "")  # fmt: skip
+            yield {
+                "sourcedId": c.sourced_id,
+                "title": c.title,
+                "grades": c.grade,
+                "courseSourcedId": c.course_id,
+                "classCode": c.title,
+                "classType": c.class_type,
+                "schoolSourcedId": school.org_id,
+                "termSourcedIds": session_id,
+                "subjects": c.subject,
+            }
 
 
-def _user_rows(group: list[SampleSchool]) -> Iterable[tuple[str, ...]]:
+def _user_rows(group: list[SampleSchool]) -> Iterable[Row]:
     for school in group:
+        left_on = f"{school.academic_year_start}-12-19{LEAVERS_MODIFIED}"
         for p in school.people:
-            modified = "2025-12-19T16:00:00Z" if p.status else ""
-            yield (p.sourced_id, p.status, modified, "true" if p.enabled else "false",
-                   p.org_id, p.role, p.username, "", p.given_name, p.family_name, "",
-                   p.identifier, p.username, "", "", "", p.grade, "")  # fmt: skip
+            yield {
+                "sourcedId": p.sourced_id,
+                "status": p.status,
+                "dateLastModified": left_on if p.status else "",
+                "enabledUser": "true" if p.enabled else "false",
+                "orgSourcedIds": p.org_id,
+                "role": p.role,
+                "username": p.username,
+                "givenName": p.given_name,
+                "familyName": p.family_name,
+                "identifier": p.identifier,
+                "email": p.username,
+                "grades": p.grade,
+            }
 
 
-def _enrollment_rows(group: list[SampleSchool]) -> Iterable[tuple[str, ...]]:
+def _enrollment_rows(group: list[SampleSchool]) -> Iterable[Row]:
     for school in group:
-        org = school.org_id
         for e in school.enrollments:
-            yield (e.sourced_id, "", "", e.class_id, org, e.user_id, e.role, e.primary,
-                   e.begin_date, e.end_date)  # fmt: skip
+            yield {
+                "sourcedId": e.sourced_id,
+                "classSourcedId": e.class_id,
+                "schoolSourcedId": school.org_id,
+                "userSourcedId": e.user_id,
+                "role": e.role,
+                "primary": e.primary,
+                "beginDate": e.begin_date,
+                "endDate": e.end_date,
+            }
 
 
-def _write(path: Path, header: str | None, rows: Iterable[Sequence[str]]) -> None:
+def _write(path: Path, columns: str, rows: Iterable[Row]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        if header is not None:
-            handle.write(header + "\r\n")
-        csv.writer(handle, lineterminator="\r\n").writerows(rows)
+        writer = csv.DictWriter(
+            handle, columns.split(","), extrasaction="ignore", lineterminator="\r\n"
+        )
+        writer.writeheader()
+        writer.writerows(rows)

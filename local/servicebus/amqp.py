@@ -7,10 +7,12 @@ connections and links and turns transfers, flow and dispositions into broker cal
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from proton import Condition, Delivery, Disposition, Endpoint, Handler, Link, Message, Session
 from proton.reactor import Container
@@ -41,6 +43,19 @@ def entity_path(address: str | None) -> str:
         address = address.split("://", 1)[1].partition("/")[2]
     parts = [p.lower() if p.startswith("$") else p for p in address.strip("/").split("/")]
     return "/".join(parts)
+
+
+def _survives(method: Callable[..., None]) -> Callable[..., None]:
+    """Log a failure in one event and keep serving: one odd client must not stop a test run."""
+
+    @functools.wraps(method)
+    def guarded(self: Any, event: Any) -> None:
+        try:
+            method(self, event)
+        except Exception:
+            log.exception("%s failed; the stand-in carries on", method.__name__)
+
+    return guarded
 
 
 class AmqpHandler(Handler):
@@ -79,6 +94,7 @@ class AmqpHandler(Handler):
         if event.session.state & Endpoint.LOCAL_UNINIT:
             event.session.open()
 
+    @_survives
     def on_link_remote_open(self, event) -> None:
         link = event.link
         if not link.state & Endpoint.LOCAL_UNINIT:
@@ -101,11 +117,11 @@ class AmqpHandler(Handler):
             link.open()
             return
         if SESSION_FILTER in _filter_keys(link):
-            link.open()
-            link.close()
             link.condition = Condition(
                 NOT_IMPLEMENTED_CONDITION, "sessions are not modelled by the stand-in"
             )
+            link.open()
+            link.close()
             return
         link.open()
         link.paused = False
@@ -113,6 +129,7 @@ class AmqpHandler(Handler):
         self.broker.queue(node)
         log.debug("receiver attached to %s", node)
 
+    @_survives
     def on_link_flow(self, event) -> None:
         link = event.link
         if link.is_sender:
@@ -121,6 +138,7 @@ class AmqpHandler(Handler):
                 link.paused = False
                 self._dispatch(node)
 
+    @_survives
     def on_delivery(self, event) -> None:
         delivery = event.delivery
         if delivery.link.is_receiver:
@@ -129,6 +147,7 @@ class AmqpHandler(Handler):
             # A receiver settling first (ReceiverSettleMode.First) sends its outcome settled.
             self._on_disposition(delivery)
 
+    @_survives
     def on_link_remote_close(self, event) -> None:
         self._forget_link(event.link)
         if not event.link.state & Endpoint.LOCAL_CLOSED:
@@ -138,15 +157,18 @@ class AmqpHandler(Handler):
         if not event.session.state & Endpoint.LOCAL_CLOSED:
             event.session.close()
 
+    @_survives
     def on_connection_remote_close(self, event) -> None:
         self._forget_connection(event.connection)
         if not event.connection.state & Endpoint.LOCAL_CLOSED:
             event.connection.close()
 
+    @_survives
     def on_transport_closed(self, event) -> None:
         if event.connection is not None:
             self._forget_connection(event.connection)
 
+    @_survives
     def on_timer_task(self, event) -> None:
         self._timer = None
         self._timer_due = None
@@ -184,12 +206,9 @@ class AmqpHandler(Handler):
     def _enqueue(self, queue_name: str, raw: bytes) -> None:
         now = self.clock()
         for payload in codec.split_transfer(raw):
+            message_id, scheduled_at = codec.routing_fields(payload)
             sequence_number = self.broker.enqueue(
-                queue_name,
-                payload,
-                codec.message_id(payload),
-                now,
-                scheduled_at=codec.scheduled_enqueue_time(payload),
+                queue_name, payload, message_id, now, scheduled_at=scheduled_at
             )
             if sequence_number is None:
                 log.debug("duplicate message dropped on %s", queue_name)

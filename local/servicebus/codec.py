@@ -42,19 +42,17 @@ def split_transfer(raw: bytes) -> list[bytes]:
     return [raw]
 
 
-def message_id(raw: bytes) -> str | None:
-    identifier = _decode(raw).id
-    return None if identifier is None else str(identifier)
-
-
-def scheduled_enqueue_time(raw: bytes) -> float | None:
-    """The sender's `scheduled_enqueue_time_utc`, in epoch seconds, if it set one."""
-    value = (_decode(raw).annotations or {}).get(SCHEDULED_ENQUEUE_TIME)
+def routing_fields(raw: bytes) -> tuple[str | None, float | None]:
+    """The message id (for duplicate detection) and the sender's `scheduled_enqueue_time_utc`
+    in epoch seconds, each None when the sender left it out."""
+    message = _decode(raw)
+    identifier = None if message.id is None else str(message.id)
+    value = (message.annotations or {}).get(SCHEDULED_ENQUEUE_TIME)
     if value is None:
-        return None
+        return identifier, None
     if isinstance(value, datetime):
-        return value.timestamp()
-    return int(value) / 1000
+        return identifier, value.timestamp()
+    return identifier, int(value) / 1000
 
 
 def for_delivery(stored: StoredMessage, *, peeked: bool = False, scheduled: bool = False) -> bytes:

@@ -103,12 +103,9 @@ def _schedule(broker: Broker, queue_name: str, body: dict, now: float) -> Reply:
     sequence_numbers = []
     for entry in _elements(body["messages"]):
         payload = bytes(entry["message"])
+        message_id, scheduled_at = codec.routing_fields(payload)
         sequence_number = broker.enqueue(
-            queue_name,
-            payload,
-            codec.message_id(payload),
-            now,
-            scheduled_at=codec.scheduled_enqueue_time(payload),
+            queue_name, payload, message_id, now, scheduled_at=scheduled_at
         )
         # A duplicate is dropped, but the SDK still expects one number per message.
         sequence_numbers.append(sequence_number or broker.reserve_sequence_number())

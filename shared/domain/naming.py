@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Graph's limits on a Microsoft 365 group.
 DISPLAY_NAME_MAX_LENGTH = 256
@@ -56,20 +57,38 @@ def _fit(base: str, suffix: str) -> str:
     return base[: MAIL_NICKNAME_MAX_LENGTH - len(suffix)].rstrip("-") + suffix
 
 
-def mail_nickname(display_name: str, taken: set[str]) -> str:
-    """A nickname for the display name that is not in `taken` (compared case-insensitively).
-
-    Deterministic: the same name and the same `taken` always give the same nickname. A clash
-    gets `-2`, `-3`, ... while staying within Graph's 64 characters.
-    """
-    base = _nickname_base(display_name)
-    used = {nickname.lower() for nickname in taken}
+def _first_free(base: str, used: set[str]) -> str:
     candidate = _fit(base, "")
     number = 1
     while candidate.lower() in used:
         number += 1
         candidate = _fit(base, f"-{number}")
     return candidate
+
+
+def mail_nickname(display_name: str, taken: set[str]) -> str:
+    """A nickname for the display name that is not in `taken` (compared case-insensitively).
+
+    Deterministic: the same name and the same `taken` always give the same nickname. A clash
+    gets `-2`, `-3`, ... while staying within Graph's 64 characters.
+    """
+    return _first_free(_nickname_base(display_name), {nickname.lower() for nickname in taken})
+
+
+class NicknameRegister:
+    """Nicknames for many groups at once, each unique among those handed out and `taken`.
+
+    The same as calling `mail_nickname` for each group and adding the result to `taken`,
+    without comparing every name with every other.
+    """
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._used = {nickname.lower() for nickname in taken}
+
+    def claim(self, display_name: str) -> str:
+        nickname = _first_free(_nickname_base(display_name), self._used)
+        self._used.add(nickname.lower())
+        return nickname
 
 
 def unique_key(school_id: str, mis_group_id: str, academic_year: int) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.domain.naming import group_display_name, mail_nickname, unique_key
+from shared.domain.naming import NicknameRegister, group_display_name, unique_key
 from shared.domain.settings import Privacy, SchoolSettings, SettingsError, Target
 from shared.domain.snapshot import GroupKind, MisGroup, MisSnapshot, Person, Role, StaffLink
 
@@ -67,7 +67,7 @@ def desired_groups(
     """Every group of the chosen kinds (the school's enabled kinds by default), by MIS id.
 
     Nicknames are handed out in MIS-id order so that a suffix (`-2`) lands on the same group
-    every night.
+    every night and whichever kinds are asked for.
     """
     chosen = settings.enabled_kinds if kinds is None else frozenset(kinds)
     if not settings.teaching_groups_supported:
@@ -80,18 +80,16 @@ def desired_groups(
             "set dfe_number or name_identifier in the school's settings",
         )
 
-    taken: set[str] = set()
+    # Every group claims its nickname, chosen or not, so a group's nickname does not depend
+    # on which kinds this call asked for.
+    nicknames = NicknameRegister()
     desired = []
     for mis_group_id in sorted(snapshot.groups):
         group = snapshot.groups[mis_group_id]
-        if group.kind not in chosen:
-            continue
         display_name = group_display_name(group.name, name_identifier, snapshot.academic_year_start)
-        nickname = mail_nickname(display_name, taken)
-        taken.add(nickname.lower())
-        desired.append(
-            _desired_group(snapshot, settings, group, display_name, nickname, name_identifier)
-        )
+        nickname = nicknames.claim(display_name)
+        if group.kind in chosen:
+            desired.append(_desired_group(snapshot, settings, group, display_name, nickname))
     return desired
 
 
@@ -101,7 +99,6 @@ def _desired_group(
     group: MisGroup,
     display_name: str,
     nickname: str,
-    name_identifier: str,
 ) -> DesiredGroup:
     tally = _Tally()
     students = _active_students(snapshot.people, group.students, tally)

@@ -1,7 +1,6 @@
-"""The concurrent JSON `$batch` runner every gateway call goes through: callers submit single
-sub-requests and await their answers; the runner packs whatever is waiting into batches of 20,
-keeps a bounded number in flight, paces writes under the write budget, and retries what Graph
-asks to retry.
+"""The concurrent JSON `$batch` runner every gateway call goes through: it packs waiting
+sub-requests into batches of 20, keeps a bounded number in flight, paces writes under the
+write budget, and retries what Graph asks to retry.
 
     runner = BatchRunner(transport, budget, stats, max_concurrency=4)
     answers = await runner.run([SubRequest("GET", f"/groups/{gid}") for gid in group_ids])
@@ -17,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import itertools
 import logging
 import math
 import random
@@ -199,9 +199,8 @@ class BatchRunner:
             if len(self._reads) + len(self._writes) < BATCH_LIMIT:
                 await asyncio.sleep(BATCH_LINGER_SECONDS)
             batch = [self._reads.popleft() for _ in range(min(BATCH_LIMIT, len(self._reads)))]
-            wanted = min(BATCH_LIMIT - len(batch), len(self._writes), self._budget.budget)
+            wanted, units = self._writes_that_fit(BATCH_LIMIT - len(batch))
             if wanted:
-                units = sum(self._writes[n].request.write_units for n in range(wanted))
                 delay = self._budget.try_spend(units)
                 if delay == 0.0:
                     batch += [self._writes.popleft() for _ in range(wanted)]
@@ -210,6 +209,17 @@ class BatchRunner:
                     continue
             if batch:
                 return batch
+
+    def _writes_that_fit(self, room: int) -> tuple[int, int]:
+        """How many queued writes (and their units) the next batch takes: as many as there is
+        room for, but never more units than a whole window's budget."""
+        count = units = 0
+        for item in itertools.islice(self._writes, room):
+            cost = item.request.write_units
+            if count and units + cost > self._budget.budget:
+                break
+            count, units = count + 1, units + cost
+        return count, units
 
     async def _wait_for_budget(self, delay: float) -> None:
         """Sleep until the budget frees up, waking early if a read arrives meanwhile."""

@@ -46,6 +46,8 @@ def read_mis_export(
     searched in each class's course code and title, that marks registration groups in formats
     with no class type (SDS). Raises MisExportError listing what is wrong and where.
     """
+    # Limitation: a trust export is read whole for each school, so reading every school of a
+    # large trust costs one full read per school (about 2 s each for a million enrolments).
     problems = Problems()
 
     def read() -> MisSnapshot:

@@ -6,10 +6,13 @@ once, and stops after `MAX_PROBLEMS` or at the first problem that makes the rest
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 MAX_PROBLEMS = 50
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,7 @@ class Problems:
         return bool(self.items)
 
 
-def collecting(problems: Problems, read):
+def collecting(problems: Problems, read: Callable[[], T]) -> T:
     """Run `read()`; turn a full problem list into the one error the caller sees."""
     try:
         result = read()

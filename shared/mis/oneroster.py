@@ -85,8 +85,8 @@ def read_oneroster(
     problems.raise_if_any()
 
     school = choose_school(orgs, school_id, problems, "orgs.csv")
-    sessions = _read_sessions(tables["sessions"], problems)
-    courses = _read_courses(tables["courses"], problems) if tables["courses"] else None
+    sessions = _read_sessions(tables["sessions"])
+    courses = _read_courses(tables["courses"]) if tables["courses"] else None
     groups, other_classes, used_sessions = _read_classes(
         tables["classes"], problems, school, orgs, sessions, courses
     )
@@ -113,7 +113,7 @@ def read_oneroster(
 
     return build_snapshot(
         school,
-        year,  # type: ignore[arg-type]
+        year,
         everyone,
         in_school | enrolled,
         groups,
@@ -145,7 +145,7 @@ def _read_orgs(package: ExportPackage, problems: Problems, standard: str) -> dic
     return orgs
 
 
-def _read_sessions(table: CsvTable | None, problems: Problems) -> dict[str, Session]:
+def _read_sessions(table: CsvTable | None) -> dict[str, Session]:
     sessions: dict[str, Session] = {}
     if table is None:
         return sessions
@@ -181,7 +181,7 @@ def _read_sessions(table: CsvTable | None, problems: Problems) -> dict[str, Sess
     return sessions
 
 
-def _read_courses(table: CsvTable, problems: Problems) -> dict[str, tuple[str, str]]:
+def _read_courses(table: CsvTable) -> dict[str, tuple[str, str]]:
     """Course id -> (course code, first subject)."""
     courses: dict[str, tuple[str, str]] = {}
     ix = table.index

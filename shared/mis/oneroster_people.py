@@ -252,6 +252,8 @@ def read_enrollments(
         seen.add(enrolment_id)
         if status_at is not None and row[status_at] and is_gone(table, row, status_at, line):
             continue
+        # Limitation: beginDate and endDate are checked but not applied; an enrolment that
+        # ended last term still counts while a bulk export lists it.
         if (begin_at is not None and row[begin_at]) or (end_at is not None and row[end_at]):
             table.date(row, line, "beginDate")
             table.date(row, line, "endDate")

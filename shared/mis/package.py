@@ -14,6 +14,7 @@ from shared.mis.errors import Problems
 
 UTF8_BOM = b"\xef\xbb\xbf"
 ZIP_MAGIC = b"PK"
+MAC_FORK_FOLDER = "__MACOSX/"
 
 
 class ExportPackage:
@@ -124,13 +125,17 @@ def _open_zip(path: Path, problems: Problems) -> ExportPackage:
             "re-create the zip from the export folder; it may be truncated",
         )
 
+    # Finder and Explorer add their own entries; they are never part of an export.
+    entries = [
+        (PurePosixPath(info.filename).parts, info.filename)
+        for info in members
+        if not info.filename.startswith(MAC_FORK_FOLDER)
+        and not PurePosixPath(info.filename).name.startswith(".")
+    ]
     # A zip made by compressing the export folder holds one top folder; look inside it.
-    tops = {PurePosixPath(info.filename).parts[0] for info in members}
-    nested = len(tops) == 1 and all(len(PurePosixPath(i.filename).parts) > 1 for i in members)
-    files: dict[str, object] = {}
-    for info in members:
-        parts = PurePosixPath(info.filename).parts
-        if parts[0] == "__MACOSX" or parts[-1].startswith(".") or len(parts) > (2 if nested else 1):
-            continue
-        files[parts[-1]] = (archive, info.filename)
+    one_top = len({parts[0] for parts, _ in entries}) == 1
+    depth = 2 if one_top and all(len(parts) > 1 for parts, _ in entries) else 1
+    files: dict[str, object] = {
+        parts[-1]: (archive, name) for parts, name in entries if len(parts) == depth
+    }
     return ExportPackage(path.name, files, problems)

@@ -282,6 +282,8 @@ def _read_users(
             )
             continue
         role, grade, belongs = found
+        # Limitation: SDS v2.1 has no inactive flag (a leaver is dropped from the upload), and
+        # roleEndDate is checked but not applied, so every person an SDS export lists is active.
         everyone[user_id] = Person(
             mis_id=user_id,
             role=role,

@@ -7,13 +7,14 @@ import re
 from shared.domain.naming import (
     DISPLAY_NAME_MAX_LENGTH,
     MAIL_NICKNAME_MAX_LENGTH,
+    NicknameRegister,
     group_display_name,
     mail_nickname,
     unique_key,
 )
 
 # Graph's documented nickname charset: ASCII without @ ( ) \ [ ] " ; : < > , or space.
-GRAPH_NICKNAME = re.compile(r'^[\x21-\x7e]+$')
+GRAPH_NICKNAME = re.compile(r"^[\x21-\x7e]+$")
 GRAPH_FORBIDDEN = set('@()\\[]";:<>, ')
 
 
@@ -58,7 +59,9 @@ def test_nickname_is_at_most_64_characters():
 
 
 def test_a_taken_nickname_gets_the_next_free_suffix_case_insensitively():
-    nickname = mail_nickname("10X/Ma1 4001 2025", taken={"10x-ma1-4001-2025", "10X-Ma1-4001-2025-2"})
+    taken = {"10x-ma1-4001-2025", "10X-Ma1-4001-2025-2"}
+
+    nickname = mail_nickname("10X/Ma1 4001 2025", taken=taken)
 
     assert nickname == "10X-Ma1-4001-2025-3"
 
@@ -94,3 +97,18 @@ def test_unique_key_stays_short_for_long_unusual_school_ids():
 
     assert len(key) <= 64
     assert key.isascii()
+
+
+def test_a_register_hands_out_the_same_nicknames_as_one_call_at_a_time():
+    names = ["7A 4001 2025", "7a 4001 2025", "7/A 4001 2025", "7B 4001 2025"]
+    taken = {"7A-4001-2025-2"}
+    expected = []
+    for name in names:
+        expected.append(mail_nickname(name, taken))
+        taken.add(expected[-1])
+
+    register = NicknameRegister({"7A-4001-2025-2"})
+    claimed = [register.claim(name) for name in names]
+
+    assert claimed == expected
+    assert claimed == ["7A-4001-2025", "7a-4001-2025-3", "7-A-4001-2025", "7B-4001-2025"]

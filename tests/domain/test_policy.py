@@ -204,3 +204,18 @@ def test_groups_come_out_sorted_by_mis_id_with_a_stable_key():
     ids = [group.mis_group_id for group in groups]
     assert ids == sorted(ids)
     assert len({group.unique_key for group in groups}) == len(groups)
+
+
+def test_a_groups_nickname_does_not_depend_on_the_kinds_asked_for():
+    people = [student("s1")]
+    groups = [
+        MisGroup("a-reg", GroupKind.REGISTRATION, "10 A", {"s1"}),
+        MisGroup("b-set", GroupKind.TEACHING, "10/A", {"s1"}),
+    ]
+    school = snapshot(people, groups)
+
+    everything = by_id(desired_groups(school, settings_for()))
+    teaching_only = by_id(desired_groups(school, settings_for(), kinds={GroupKind.TEACHING}))
+
+    assert everything["b-set"].mail_nickname == "10-A-4001-2025-2"
+    assert teaching_only["b-set"] == everything["b-set"]

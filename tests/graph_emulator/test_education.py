@@ -91,7 +91,9 @@ def test_class_nickname_conflicts_with_a_group_nickname(graph):
 
 def test_delegated_token_cannot_create_a_class(graph):
     # header {"alg":"none"}, claims {"scp":"EduRoster.ReadWrite","tid":"t","appid":"a"}
-    token = "eyJhbGciOiJub25lIn0.eyJzY3AiOiJFZHVSb3N0ZXIuUmVhZFdyaXRlIiwidGlkIjoidCIsImFwcGlkIjoiYSJ9.x"
+    token = (
+        "eyJhbGciOiJub25lIn0.eyJzY3AiOiJFZHVSb3N0ZXIuUmVhZFdyaXRlIiwidGlkIjoidCIsImFwcGlkIjoiYSJ9.x"
+    )
 
     response = graph.post(
         f"{V1}/education/classes",
@@ -99,7 +101,11 @@ def test_delegated_token_cannot_create_a_class(graph):
         headers={"Authorization": f"Bearer {token}"},
     )
 
-    assert error_of(response) == (403, "AccessDenied", "Required scp claim values are not provided.")
+    assert error_of(response) == (
+        403,
+        "AccessDenied",
+        "Required scp claim values are not provided.",
+    )
 
 
 def test_tenant_without_education_refuses_class_calls(graph):

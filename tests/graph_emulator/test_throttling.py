@@ -26,7 +26,11 @@ def test_write_quota_gives_graphs_429_with_integer_retry_after(graph):
 
     assert error_of(response) == (429, "TooManyRequests", "Please retry again later.")
     inner = response.json()["error"]["innerError"]
-    assert (inner["code"], inner["message"], inner["status"]) == ("429", "Please retry after", "429")
+    assert (inner["code"], inner["message"], inner["status"]) == (
+        "429",
+        "Please retry after",
+        "429",
+    )
     assert response.headers["Retry-After"] == "10"
     assert response.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
     assert response.headers["x-ms-throttle-scope"].startswith("Tenant_Application/Write/")

@@ -34,7 +34,9 @@ def test_default_properties_leave_out_employee_id(graph):
 def test_filter_by_upn_mail_and_employee_id_ignores_case(graph):
     seed_users(graph, 3)
 
-    by_upn = graph.get(f"{V1}/users", params={"$filter": "userPrincipalName eq 'PUPIL1@school.example'"})
+    by_upn = graph.get(
+        f"{V1}/users", params={"$filter": "userPrincipalName eq 'PUPIL1@school.example'"}
+    )
     by_mail = graph.get(f"{V1}/users", params={"$filter": "mail eq 'pupil2@SCHOOL.example'"})
     by_employee = graph.get(f"{V1}/users", params={"$filter": "employeeId eq 'pupil00000'"})
 
@@ -50,7 +52,9 @@ def test_filter_in_accepts_15_values_and_refuses_16(graph):
     fifteen = graph.get(
         f"{V1}/users", params={"$filter": f"userPrincipalName in ({','.join(values[:15])})"}
     )
-    sixteen = graph.get(f"{V1}/users", params={"$filter": f"userPrincipalName in ({','.join(values)})"})
+    sixteen = graph.get(
+        f"{V1}/users", params={"$filter": f"userPrincipalName in ({','.join(values)})"}
+    )
 
     assert len(upns(fifteen)) == 15
     assert error_of(sixteen) == (

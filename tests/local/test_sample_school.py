@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.sample_school import generate_school, generate_trust, write_oneroster
+from local.sample_school import generate_school, generate_trust, next_night, write_oneroster
 from local.sample_school.__main__ import main
 from shared.domain.snapshot import GroupKind
 from shared.mis import list_schools, read_mis_export
@@ -160,3 +160,31 @@ def test_the_command_line_writes_the_package(tmp_path):
 
     assert code == 0
     assert len(rows(tmp_path, "orgs.csv")) == 3
+
+
+def test_a_night_later_some_pupils_move_join_and_leave_and_a_class_changes_teacher(school):
+    before = {(e.class_id, e.user_id) for e in school.enrollments}
+
+    tomorrow, changes = next_night(school, seed=2)
+
+    after = {(e.class_id, e.user_id) for e in tomorrow.enrollments}
+    status = {p.sourced_id: p.status for p in tomorrow.people}
+    assert all(
+        (dst, pupil) in after and (src, pupil) not in after for pupil, src, dst in changes.moved
+    )
+    assert all(any(user == joiner for _, user in after) for joiner in changes.joined)
+    assert all(status[leaver] == "tobedeleted" for leaver in changes.left)
+    assert [(c, new) in after and (c, old) in before for c, old, new in changes.new_teacher] == [
+        True
+    ]
+    assert len(changes.moved) == 5 and len(changes.joined) == 2 and len(changes.left) == 2
+    assert len(school.people) + 2 == len(tomorrow.people)
+
+
+def test_a_night_later_still_reads_as_a_valid_export(tmp_path, school):
+    tomorrow, changes = next_night(school, seed=2)
+
+    snapshot = read_mis_export(write_oneroster(tomorrow, tmp_path))
+
+    assert all(snapshot.people[j].active for j in changes.joined)
+    assert all(not snapshot.people[p].active for p in changes.left)

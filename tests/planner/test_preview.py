@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from local.sample_school import generate_school, next_night, write_oneroster
 from shared.domain.policy import desired_groups
 from shared.domain.settings import SchoolSettings
+from shared.mis import read_mis_export
 from shared.planner import (
     CurrentGroup,
     SnapshotFigures,
@@ -123,3 +125,40 @@ def test_the_preview_carries_the_school_check_and_is_json_safe():
     assert data["check"]["blocked"]
     assert data["groups"][0]["plan"]["create"]
     assert data["totals"]["groups"] == 4
+
+
+def test_a_second_night_plans_only_the_churn_of_the_mis(tmp_path):
+    school = generate_school(300, seed=5)
+    tomorrow, changes = next_night(school, seed=1)
+    settings = SchoolSettings.from_dict({"school_id": school.org_id, "admin_owners": ["it@x.org"]})
+    upns = {p.sourced_id: p.username for p in tomorrow.people}
+    night_one = preview_empty_tenant(
+        read_mis_export(write_oneroster(school, tmp_path / "1")), settings
+    )
+    current = {
+        g.desired.mis_group_id: CurrentGroup(
+            frozenset(g.plan.add_owners), frozenset(g.plan.add_members)
+        )
+        for g in night_one.groups
+    }
+
+    night_two = preview_school(
+        read_mis_export(write_oneroster(tomorrow, tmp_path / "2")),
+        settings,
+        links=upns,
+        admin_ids={"it@x.org": "it@x.org"},
+        current=current,
+        sync_owners={g.desired.mis_group_id: g.plan.sync_owners for g in night_one.groups},
+    )
+
+    plans = {g.desired.mis_group_id: g.plan for g in night_two.changed_groups}
+    klass, old, new = changes.new_teacher[0]
+    assert plans[klass].add_owners == (upns[new],)
+    assert plans[klass].remove_owners == (upns[old],)
+    for pupil, src, dst in changes.moved:
+        assert upns[pupil] in plans[src].remove_members
+        assert upns[pupil] in plans[dst].add_members
+    for leaver in changes.left:
+        assert any(upns[leaver] in plan.remove_members for plan in plans.values())
+    assert not any(plan.create for plan in plans.values())
+    assert len(plans) < len(night_two.groups) / 4

@@ -11,6 +11,10 @@ from azure.servicebus import ServiceBusClient
 
 from local.services import RunningService
 
+# The SDK's keep-alive thread makes every sender's close() wait up to a second; tests open
+# dozens of short-lived senders, so they turn it off (receivers keep theirs: the SDK insists).
+NO_KEEP_ALIVE = {"keep_alive": 0}
+
 
 @pytest.fixture(scope="module")
 def client(servicebus: RunningService) -> Iterator[ServiceBusClient]:

@@ -10,6 +10,7 @@ import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
 from local.services import start_servicebus
+from tests.servicebus.conftest import NO_KEEP_ALIVE
 
 LOCK_SECONDS = 2
 MAX_DELIVERIES = 2
@@ -28,7 +29,7 @@ def short_lock_client() -> Iterator[ServiceBusClient]:
 def test_message_whose_lock_expires_is_delivered_again(
     short_lock_client: ServiceBusClient, queue: str
 ) -> None:
-    with short_lock_client.get_queue_sender(queue) as sender:
+    with short_lock_client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         sender.send_messages(ServiceBusMessage(b"x", message_id="m"))
 
     with short_lock_client.get_queue_receiver(queue) as receiver:
@@ -46,7 +47,7 @@ def test_message_whose_lock_expires_is_delivered_again(
 def test_message_abandoned_past_the_max_delivery_count_is_dead_lettered(
     short_lock_client: ServiceBusClient, queue: str
 ) -> None:
-    with short_lock_client.get_queue_sender(queue) as sender:
+    with short_lock_client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         sender.send_messages(ServiceBusMessage(b"x", message_id="m"))
 
     with short_lock_client.get_queue_receiver(queue) as receiver:

@@ -15,12 +15,13 @@ from azure.servicebus import (
 from azure.servicebus.aio import ServiceBusClient as AsyncServiceBusClient
 
 from local.services import RunningService
+from tests.servicebus.conftest import NO_KEEP_ALIVE
 
 WAIT = 1.0
 
 
 def send(client: ServiceBusClient, queue: str, *messages: ServiceBusMessage) -> None:
-    with client.get_queue_sender(queue) as sender:
+    with client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         sender.send_messages(list(messages) if len(messages) > 1 else messages[0])
 
 
@@ -57,7 +58,7 @@ def test_sent_message_is_received_with_its_properties_and_completed(
 
 
 def test_batch_arrives_as_separate_messages_in_order(client: ServiceBusClient, queue: str) -> None:
-    with client.get_queue_sender(queue) as sender:
+    with client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         batch = sender.create_message_batch()
         for n in range(20):
             batch.add_message(ServiceBusMessage(f"body-{n}", message_id=f"m{n}"))
@@ -142,15 +143,15 @@ def test_scheduled_message_stays_invisible_until_its_time(
 
 
 def test_cancelled_scheduled_message_never_arrives(client: ServiceBusClient, queue: str) -> None:
-    due = datetime.now(UTC) + timedelta(seconds=1)
-    with client.get_queue_sender(queue) as sender:
+    due = datetime.now(UTC) + timedelta(seconds=0.5)
+    with client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         [sequence_number] = sender.schedule_messages(ServiceBusMessage(b"x", message_id="m"), due)
         sender.cancel_scheduled_messages(sequence_number)
 
     with client.get_queue_receiver(
         queue, receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE
     ) as receiver:
-        received = receiver.receive_messages(max_wait_time=1.5)
+        received = receiver.receive_messages(max_wait_time=1.0)
 
     assert received == []
 
@@ -159,7 +160,7 @@ def test_peek_shows_queued_and_scheduled_messages_without_locking_them(
     client: ServiceBusClient, queue: str
 ) -> None:
     later = datetime.now(UTC) + timedelta(hours=1)
-    with client.get_queue_sender(queue) as sender:
+    with client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         sender.send_messages(ServiceBusMessage(b"a", message_id="now"))
         sender.send_messages(
             ServiceBusMessage(b"b", message_id="later", scheduled_enqueue_time_utc=later)
@@ -176,7 +177,7 @@ def test_peek_shows_queued_and_scheduled_messages_without_locking_them(
 
 
 def test_duplicate_message_id_is_dropped(client: ServiceBusClient, queue: str) -> None:
-    with client.get_queue_sender(queue) as sender:
+    with client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         sender.send_messages(ServiceBusMessage(b"first", message_id="run-1:4001"))
         sender.send_messages(ServiceBusMessage(b"second", message_id="run-1:4001"))
         sender.send_messages(ServiceBusMessage(b"other", message_id="run-1:4002"))
@@ -193,18 +194,20 @@ def test_competing_receivers_each_get_distinct_messages(
     servicebus: RunningService, client: ServiceBusClient, queue: str
 ) -> None:
     count = 60
-    with client.get_queue_sender(queue) as sender:
+    with client.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
         sender.send_messages([ServiceBusMessage(b"x", message_id=f"m{n}") for n in range(count)])
 
     def drain(_: int) -> list[str]:
         # One client per receiver: the SDK's sync client is not meant to be shared by threads.
         seen: list[str] = []
-        with ServiceBusClient.from_connection_string(servicebus.connection_string) as own:
-            with own.get_queue_receiver(queue) as receiver:
-                while batch := receiver.receive_messages(max_message_count=5, max_wait_time=0.5):
-                    for message in batch:
-                        receiver.complete_message(message)
-                        seen.append(message.message_id)
+        with (
+            ServiceBusClient.from_connection_string(servicebus.connection_string) as own,
+            own.get_queue_receiver(queue) as receiver,
+        ):
+            while batch := receiver.receive_messages(max_message_count=5, max_wait_time=0.5):
+                for message in batch:
+                    receiver.complete_message(message)
+                    seen.append(message.message_id)
         return seen
 
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -219,7 +222,7 @@ async def test_async_client_sends_receives_and_completes(
     servicebus: RunningService, queue: str
 ) -> None:
     async with AsyncServiceBusClient.from_connection_string(servicebus.connection_string) as aio:
-        async with aio.get_queue_sender(queue) as sender:
+        async with aio.get_queue_sender(queue, **NO_KEEP_ALIVE) as sender:
             await sender.send_messages(
                 [ServiceBusMessage(f"{n}", message_id=f"m{n}") for n in range(5)]
             )

@@ -23,9 +23,7 @@ LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 async def test_a_first_run_creates_and_fills_every_group(stack, services):
-    run = await run_school(
-        services, stack.school_id, "night-1", "nightly", reconcile_inline(services)
-    )
+    run = await night(stack, services, "night-1")
 
     groups = {g["uniqueName"]: g for g in stack.emulator.groups()}
     mappings = stack.state.list_mappings(stack.school_id)
@@ -123,9 +121,7 @@ async def test_a_group_losing_most_members_holds_its_removals_and_still_adds(sta
     leaving = set(enrolled[: len(enrolled) * 3 // 4])
     stack.upload(without_students(stack.school, lambda user_id: user_id not in leaving))
 
-    run = await run_school(
-        services, stack.school_id, "night-2", "nightly", reconcile_inline(services)
-    )
+    run = await night(stack, services, "night-2")
 
     mapping = stack.mapping(form.sourced_id)
     group = next(g for g in stack.emulator.groups() if g["id"] == mapping.graph_id)
@@ -158,9 +154,7 @@ async def test_a_group_deleted_in_microsoft_365_is_reported_not_recreated(stack,
     await services.graph.delete_group(victim.graph_id)
     _age(stack, victim.mis_group_id)
 
-    run = await run_school(
-        services, stack.school_id, "night-2", "nightly", reconcile_inline(services)
-    )
+    run = await night(stack, services, "night-2")
 
     assert run.summary["groups_missing"] == 1
     assert stack.mapping(victim.mis_group_id).state is MappingState.MISSING

@@ -1,0 +1,123 @@
+"""The local Functions host: real SDK receives, real trigger objects, the host's settlement."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import azure.functions as func
+import pytest
+
+from local.host import LocalHost
+from shared.messages.bus import MessageBus, OutgoingMessage
+from shared.messages.schemas import (
+    COMMANDS_QUEUE,
+    GROUP_RECONCILE_QUEUE,
+    QUEUES,
+    SCHOOL_SYNC_QUEUE,
+)
+from tests.usecases.conftest import services as services
+from tests.usecases.conftest import stack as stack
+
+NIGHT = datetime(2025, 10, 6, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def bus(servicebus):
+    with MessageBus(servicebus.connection_string) as bus:
+        # The stand-in lives for the whole session: start from empty queues.
+        for queue in (*QUEUES, "flaky"):
+            while bus.receive(queue, max_messages=100, max_wait_time=0.2):
+                pass
+        yield bus
+
+
+@pytest.fixture
+def host_env(stack, servicebus, bus):
+    return {**stack.env, "ServiceBusConnection": servicebus.connection_string}
+
+
+def dead_letters(bus: MessageBus, queue: str) -> dict:
+    return {m.message_id: m for m in bus.receive(queue, 100, 0.5, dead_letter=True)}
+
+
+async def test_a_night_through_the_host_creates_every_group(stack, host_env):
+    async with LocalHost(host_env) as host:
+        await host.run_night(NIGHT)
+        report = await host.drain()
+
+    assert report.completed[SCHOOL_SYNC_QUEUE] == 1
+    assert report.completed[GROUP_RECONCILE_QUEUE] == 14
+    assert report.dead_lettered == {}
+    assert len(stack.emulator.groups()) == 14
+    (run,) = stack.state.list_runs(stack.school_id)
+    assert run.run_id == "2025-10-06"
+
+
+async def test_the_timer_firing_twice_in_a_night_syncs_the_school_once(stack, host_env):
+    async with LocalHost(host_env) as host:
+        await host.run_night(NIGHT)
+        await host.run_night(NIGHT)
+        report = await host.drain()
+
+    assert report.completed[SCHOOL_SYNC_QUEUE] == 1
+    assert len(stack.state.list_runs(stack.school_id)) == 1
+
+
+async def test_an_invalid_message_is_dead_lettered_at_once_with_its_reason(host_env, bus):
+    message_id = f"bad-{uuid.uuid4().hex}"
+    bus.send(COMMANDS_QUEUE, [OutgoingMessage(body=b'{"type": "launch"}', message_id=message_id)])
+
+    async with LocalHost(host_env) as host:
+        report = await host.drain()
+
+    assert report.dead_lettered[COMMANDS_QUEUE] == 1
+    assert report.abandoned[COMMANDS_QUEUE] == 0
+    dead = dead_letters(bus, COMMANDS_QUEUE)[message_id]
+    assert dead.dead_letter_reason == "InvalidMessage"
+    assert "version" in dead.dead_letter_error_description
+
+
+def flaky_app(calls: list[int], *, fail: bool) -> func.FunctionApp:
+    app = func.FunctionApp()
+
+    @app.function_name("flaky")
+    @app.service_bus_queue_trigger(arg_name="msg", connection="ServiceBusConnection",
+                                   queue_name="flaky")  # fmt: skip
+    async def flaky(msg: func.ServiceBusMessage) -> None:
+        calls.append(msg.delivery_count)
+        if fail:
+            raise RuntimeError("downstream is down")
+
+    return app
+
+
+async def test_a_function_that_succeeds_has_its_message_completed(host_env, bus):
+    calls: list[int] = []
+    bus.send("flaky", [OutgoingMessage(body=b"{}", message_id=uuid.uuid4().hex)])
+
+    async with LocalHost(host_env, app=flaky_app(calls, fail=False)) as host:
+        report = await host.drain()
+        again = await host.drain()
+
+    assert calls == [1]
+    assert report.completed["flaky"] == 1
+    assert again.handled == 0
+
+
+async def test_a_failing_function_is_abandoned_then_dead_lettered_at_the_max_delivery_count(
+    host_env, bus
+):
+    calls: list[int] = []
+    message_id = uuid.uuid4().hex
+    bus.send("flaky", [OutgoingMessage(body=b"{}", message_id=message_id)])
+
+    async with LocalHost(host_env, app=flaky_app(calls, fail=True), max_delivery_count=3) as host:
+        report = await host.drain()
+
+    assert calls == [1, 2, 3]
+    assert report.abandoned["flaky"] == 2
+    assert report.dead_lettered["flaky"] == 1
+    dead = dead_letters(bus, "flaky")[message_id]
+    assert dead.dead_letter_reason == "MaxDeliveryCountExceeded"
+    assert "downstream is down" in dead.dead_letter_error_description
