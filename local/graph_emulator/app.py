@@ -108,6 +108,8 @@ class Emulator:
             reply = routes.execute(state, request)
 
         # A dropped connection after the work is done: the client cannot tell it happened.
+        # Limitation: connections are never dropped before the work, nor half-way through a
+        # response, though real networks do both.
         if config.drop > 0 and state.random.random() < config.drop:
             state.counters.faults += 1
             return None

@@ -14,7 +14,7 @@ from . import errors
 from .messages import Reply, Request
 from .routes import error_reply, execute
 from .state import EmulatorState
-from .urls import expand_keys, split_target
+from .urls import VERSION, expand_keys, split_target
 
 MAX_BATCH_REQUESTS = 20
 BODY_METHODS = {"POST", "PATCH", "PUT"}
@@ -92,11 +92,16 @@ def _run_item(
     state: EmulatorState, outer: Request, item: dict[str, Any], pick_fault: FaultPicker
 ) -> Reply:
     url = str(item["url"])
-    if "://" in url:
-        return error_reply(state, errors.batch_absolute_url())
+    absolute = "://" in url
+    if absolute:
+        # msgraph-core copies the request's absolute URL into the item; Graph takes those too
+        # as long as they point at the same version root.
+        url = "/" + url.split("://", 1)[1].partition("/")[2]
     segments, query = split_target(url if url.startswith("/") else f"/{url}")
-    if segments and segments[0].lower() == "v1.0":
+    if segments and segments[0].lower() == VERSION:
         segments = segments[1:]
+    elif absolute:
+        return error_reply(state, errors.batch_absolute_url())
     try:
         body = _item_body(item.get("body"))
     except errors.GraphError as error:

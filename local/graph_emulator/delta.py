@@ -24,6 +24,8 @@ from .store import Group
 from .users import render_user
 
 MEMBERS_PER_ENTRY = 50
+# Rounds a client abandons half-way are forgotten, oldest first, past this many.
+MAX_OPEN_DELTA_ROUNDS = 10_000
 DEFAULT_DELTA_PAGE_SIZE = 100
 MAX_DELTA_ID_FILTER = 50
 USER_TYPE = "#microsoft.graph.user"
@@ -77,6 +79,8 @@ def _page(
     body: dict[str, Any] = {"@odata.context": context}
     if len(entries) > size:
         skiptoken = uuid.uuid4().hex
+        if len(state.delta_sessions) >= MAX_OPEN_DELTA_ROUNDS:
+            del state.delta_sessions[next(iter(state.delta_sessions))]
         state.delta_sessions[skiptoken] = (entries[size:], final_token)
         body["@odata.nextLink"] = f"{request.base_url}/{kind}/delta?$skiptoken={skiptoken}"
     else:

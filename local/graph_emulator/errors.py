@@ -231,15 +231,11 @@ def sync_state_not_found() -> GraphError:
 
 
 def not_an_education_tenant() -> GraphError:
-    return unknown_property_code(
-        "Request_UnsupportedQuery",
-        "extension_fe2174665583431c953114ff7268b7b3_Education_ObjectType",
-    )
-
-
-def unknown_property_code(code: str, prop: str) -> GraphError:
     return GraphError(
-        400, code, f"Property '{prop}' does not exist as a declared property or extension property."
+        400,
+        "Request_UnsupportedQuery",
+        "Property 'extension_fe2174665583431c953114ff7268b7b3_Education_ObjectType' does not "
+        "exist as a declared property or extension property.",
     )
 
 
@@ -285,7 +281,9 @@ def batch_invalid_dependency(request_id: str) -> GraphError:
 def batch_absolute_url() -> GraphError:
     # unobserved
     return GraphError(
-        400, "BadRequest", "Batch request urls must be relative to the version root, e.g. /users."
+        400,
+        "BadRequest",
+        "Batch request urls must be relative to this version root (/v1.0), e.g. /users.",
     )
 
 

@@ -3,6 +3,9 @@
 
 Graph's rules live here: 400 for a duplicate, 404 for a missing object or group (the same
 message), 400 for removing the last owner, 403 past 100 owners, at most 20 links a request.
+
+Limitation: only users can be linked; a group or service principal reference is a 404, and
+the 25,000-member cap of classes and teams is not enforced.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@ and for writes, plus the Education rostering bucket, priced as Graph prices requ
 
 Costs: `GET /users` 2, `GET /groups/{id}/members` 3, any other GET 1; `$select` -1,
 `$expand` +1, `$top` under 20 -1, never below 1. A write is 1 unit plus its write units.
+
+Limitation: only the (app, tenant) scope is modelled; the per-app limit across tenants and
+the tenant-wide write limit shared with other apps never throttle here.
 """
 
 from __future__ import annotations

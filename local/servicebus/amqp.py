@@ -117,6 +117,8 @@ class AmqpHandler(Handler):
             link.open()
             return
         if SESSION_FILTER in _filter_keys(link):
+            # Limitation: session receivers are refused, so session-enabled queues cannot be
+            # tried locally.
             link.condition = Condition(
                 NOT_IMPLEMENTED_CONDITION, "sessions are not modelled by the stand-in"
             )
@@ -237,6 +239,7 @@ class AmqpHandler(Handler):
                     description=info.get(codec.DEAD_LETTER_DESCRIPTION),
                 )
             elif state == Disposition.MODIFIED and remote.undeliverable:
+                # Limitation: deferral is refused; `defer_message` fails against the stand-in.
                 delivery.local.condition = Condition(
                     NOT_IMPLEMENTED_CONDITION, "deferral is not modelled by the stand-in"
                 )

@@ -24,9 +24,10 @@ SEEMIS = "seemis"
 # Why these safety limits by default:
 # - Students (X1): a normal night changes well under 1% of a school's students. Losing a fifth
 #   at once is almost always a truncated or wrong export. The summer leavers of an 11-18
-#   school come close to it, a moment an admin should look at anyway.
-# - Groups (X1): the same reasoning; a timetable rollover replaces groups rather than
-#   dropping them.
+#   school (Years 11 and 13, about a quarter) pass it once a year: a moment an admin should
+#   confirm anyway, by raising the limit for that run.
+# - Groups (X1): the same reasoning; a new timetable replaces groups rather than dropping a
+#   fifth of them.
 # - Members of one group (X2): set changes move a few pupils; half a group leaving in one
 #   night is rare enough to deserve a look, while a tighter share would hold ordinary moves
 #   in small groups (one pupil of four is already a quarter).

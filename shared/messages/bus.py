@@ -104,12 +104,13 @@ class MessageBus:
         """
         if not messages:
             return 0
+        # Converted first, so a malformed message fails the call before anything is sent.
+        sdk_messages = [_to_sdk(message) for message in messages]
         sender = self._sender(queue)
 
         batches = 0
         batch = sender.create_message_batch()
-        for message in messages:
-            sdk_message = _to_sdk(message)
+        for message, sdk_message in zip(messages, sdk_messages, strict=True):
             try:
                 batch.add_message(sdk_message)
             except MessageSizeExceededError:

@@ -150,6 +150,8 @@ def plan_group(
     # Outlook, and a class stops working for a teacher who is not in both lists.
     leaving = current.members - members - staying_owners
     member_loss = len(leaving) / len(current.members) if current.members else 0.0
+    # Limitation: the share alone decides, so a very small group (a set of one or two pupils)
+    # that loses one pupil has its removal held until an admin releases it.
     held = leaving if member_loss > max_member_loss and not release_held_removals else frozenset()
 
     recorded = ((frozenset(sync_owners) & current.owners) - remove_owners) | add_owners

@@ -88,3 +88,13 @@ def test_state_shows_groups_with_their_links(graph):
     assert group["owners"] == [owner] and group["members"] == [member]
     assert (group["uniqueName"], group["description"], group["deleted"]) == ("u-shown", "d", False)
     assert set(group) >= {"visibility", "groupTypes", "isEducationClass", "externalId"}
+
+
+def test_config_read_back_whole_can_be_posted_again(graph):
+    config = graph.get("/_emulator/config").json()
+
+    response = graph.post("/_emulator/config", json={**config, "latency_ms": 0})
+    moved = graph.post("/_emulator/config", json={"port": config["port"] + 1})
+
+    assert response.status_code == 200
+    assert moved.status_code == 400

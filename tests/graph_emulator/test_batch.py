@@ -133,12 +133,16 @@ def test_answers_come_back_in_a_different_order(graph):
     assert any(order != [str(n) for n in range(20)] for order in orders)
 
 
-def test_absolute_item_url_is_refused_for_that_item(graph):
-    items = [{"id": "1", "method": "GET", "url": f"{GRAPH}/users"}]
+def test_absolute_item_url_is_read_from_its_version_root_and_other_versions_refused(graph):
+    items = [
+        {"id": "same", "method": "GET", "url": f"{GRAPH}/users"},
+        {"id": "beta", "method": "GET", "url": "https://graph.microsoft.com/beta/users"},
+    ]
 
     answers = by_id(graph.post(f"{V1}/$batch", json={"requests": items}))
 
-    assert answers["1"]["status"] == 400
+    assert answers["same"]["status"] == 200
+    assert answers["beta"]["status"] == 400
 
 
 def test_item_header_names_are_case_insensitive_and_next_links_absolute(graph, graph_emulator):

@@ -156,3 +156,12 @@ def test_latency_is_added_to_every_request(graph):
     elapsed = time.perf_counter() - started
 
     assert elapsed >= 0.15
+
+
+def test_nearly_spent_bucket_is_reported_before_throttling(graph):
+    tighten(graph, ru_quota=10, ru_window=100)
+
+    headers = [graph.get(f"{V1}/users").headers for _ in range(5)]
+
+    assert "x-ms-throttle-limit-percentage" not in headers[0]
+    assert headers[4]["x-ms-throttle-limit-percentage"] == "1.0"

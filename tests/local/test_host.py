@@ -20,6 +20,7 @@ from tests.usecases.conftest import services as services
 from tests.usecases.conftest import stack as stack
 
 NIGHT = datetime(2025, 10, 6, 1, 30, tzinfo=UTC)
+NEXT_NIGHT = datetime(2025, 10, 7, 1, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -56,8 +57,8 @@ async def test_a_night_through_the_host_creates_every_group(stack, host_env):
 
 async def test_the_timer_firing_twice_in_a_night_syncs_the_school_once(stack, host_env):
     async with LocalHost(host_env) as host:
-        await host.run_night(NIGHT)
-        await host.run_night(NIGHT)
+        await host.run_night(NEXT_NIGHT)
+        await host.run_night(NEXT_NIGHT)
         report = await host.drain()
 
     assert report.completed[SCHOOL_SYNC_QUEUE] == 1

@@ -1,0 +1,1 @@
+"""Tests of the local Service Bus stand-in and the bus adapter."""

@@ -9,7 +9,12 @@ import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusReceiveMode
 
 from local.services import RunningService
-from shared.messages.bus import BusConfigurationError, MessageBus, OutgoingMessage
+from shared.messages.bus import (
+    BusConfigurationError,
+    MessageBus,
+    MessageTooLargeForBus,
+    OutgoingMessage,
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +101,12 @@ def test_naive_scheduled_time_is_refused_before_anything_is_sent(
 def test_bus_without_settings_names_the_settings_to_set() -> None:
     with pytest.raises(BusConfigurationError, match="SERVICEBUS_CONNECTION"):
         MessageBus.from_env({})
+
+
+def test_message_larger_than_the_queue_allows_is_refused_with_its_id(
+    bus: MessageBus, queue: str
+) -> None:
+    huge = OutgoingMessage(bytes(300_000), message_id="run-1:4001:g7")
+
+    with pytest.raises(MessageTooLargeForBus, match=r"run-1:4001:g7"):
+        bus.send(queue, [huge])
