@@ -195,3 +195,12 @@ async def test_writes_wait_for_the_budget_but_reads_do_not():
     assert time.monotonic() - started >= 0.5
     assert stats.writes == 4 and stats.paced_seconds > 0
     await runner.aclose()
+
+
+def test_a_links_patch_is_budgeted_at_one_write_unit_per_three_links():
+    links = [f"https://graph.microsoft.com/v1.0/directoryObjects/u{n}" for n in range(20)]
+    patch = SubRequest("PATCH", "/groups/g", {"members@odata.bind": links})
+
+    units = [patch.write_units, SubRequest("DELETE", "/x").write_units, SubRequest("GET", "/x")]
+
+    assert [units[0], units[1], units[2].write_units] == [7, 1, 0]
