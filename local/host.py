@@ -136,6 +136,7 @@ class LocalHost:
             elif trigger.type == "serviceBusTrigger":
                 self._queues[trigger.queue_name] = (function.get_function_name(), handler)
         self._client: ServiceBusClient | None = None
+        self._receivers: dict[str, Any] = {}
 
     @property
     def queues(self) -> list[str]:
@@ -148,6 +149,9 @@ class LocalHost:
         await self.close()
 
     async def close(self) -> None:
+        for receiver in self._receivers.values():
+            await receiver.close()
+        self._receivers.clear()
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -202,28 +206,25 @@ class LocalHost:
     async def _pass(self, queue: str, report: DrainReport) -> int:
         """Receive up to maxConcurrentCalls messages from `queue` and run them concurrently."""
         name, handler = self._queues[queue]
-        receiver = self._service_bus().get_queue_receiver(
-            queue, receive_mode=ServiceBusReceiveMode.PEEK_LOCK, prefetch_count=0
+        receiver = await self._receiver(queue)
+        received = await receiver.receive_messages(
+            max_message_count=self.settings.max_concurrent_calls,
+            max_wait_time=RECEIVE_WAIT_SECONDS,
         )
-        async with receiver:
-            received = await receiver.receive_messages(
-                max_message_count=self.settings.max_concurrent_calls,
-                max_wait_time=RECEIVE_WAIT_SECONDS,
-            )
-            if not received:
-                return 0
-            renewer = AutoLockRenewer(max_lock_renewal_duration=self.settings.lock_renewal_seconds)
-            try:
-                for message in received:
-                    renewer.register(receiver, message)
-                await asyncio.gather(
-                    *(
-                        self._deliver(receiver, queue, name, handler, message, report)
-                        for message in received
-                    )
+        if not received:
+            return 0
+        renewer = AutoLockRenewer(max_lock_renewal_duration=self.settings.lock_renewal_seconds)
+        try:
+            for message in received:
+                renewer.register(receiver, message)
+            await asyncio.gather(
+                *(
+                    self._deliver(receiver, queue, name, handler, message, report)
+                    for message in received
                 )
-            finally:
-                await renewer.close()
+            )
+        finally:
+            await renewer.close()
         return len(received)
 
     async def _deliver(
@@ -268,6 +269,18 @@ class LocalHost:
             return
         await receiver.complete_message(message)
         report.completed[queue] += 1
+
+    async def _receiver(self, queue: str) -> Any:
+        # One open receiver per queue for the host's life, as the real host keeps its links:
+        # opening a link per poll costs about a second each against the stand-in.
+        receiver = self._receivers.get(queue)
+        if receiver is None:
+            receiver = self._service_bus().get_queue_receiver(
+                queue, receive_mode=ServiceBusReceiveMode.PEEK_LOCK, prefetch_count=0
+            )
+            await receiver.__aenter__()
+            self._receivers[queue] = receiver
+        return receiver
 
     def _service_bus(self) -> ServiceBusClient:
         if self._client is None:

@@ -101,7 +101,7 @@ class Emulator:
             if request.method != "POST":
                 return routes.error_reply(state, errors.method_not_allowed())
             try:
-                reply = batch.run_batch(state, request, self._pick_item_fault)
+                reply = batch.run_batch(state, request, self._pick_fault)
             except errors.GraphError as error:
                 reply = routes.error_reply(state, error)
         else:
@@ -116,9 +116,7 @@ class Emulator:
         return reply
 
     def _pick_fault(self) -> errors.GraphError | None:
-        return self._pick_item_fault()
-
-    def _pick_item_fault(self) -> errors.GraphError | None:
+        """One roll of the seeded dice, for a request or for one `$batch` item."""
         config = self.state.config
         if not (config.fail_429 or config.fail_503 or config.fail_504):
             return None

@@ -38,7 +38,7 @@ class Request:
     headers: dict[str, str]  # names lower-cased
     body: Any
     base_url: str  # "http://host:port/v1.0", for absolute next links
-    principal: Principal = field(default_factory=lambda: Principal())
+    principal: Principal = field(default_factory=Principal)
 
     @property
     def eventual(self) -> bool:

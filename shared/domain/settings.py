@@ -31,9 +31,13 @@ SEEMIS = "seemis"
 # - Members of one group (X2): set changes move a few pupils; half a group leaving in one
 #   night is rare enough to deserve a look, while a tighter share would hold ordinary moves
 #   in small groups (one pupil of four is already a quarter).
+# - A floor on held removals (X2): in a sixth-form set of one or two pupils any departure is
+#   half the group or more; holding those would ask an admin to approve ordinary changes every
+#   week. Three or more pupils leaving past the share is what a broken export looks like.
 DEFAULT_MAX_STUDENT_LOSS = 0.2
 DEFAULT_MAX_GROUP_LOSS = 0.2
 DEFAULT_MAX_MEMBER_LOSS = 0.5
+DEFAULT_MIN_HELD_REMOVALS = 3
 
 _Choice = TypeVar("_Choice", bound=StrEnum)
 
@@ -62,17 +66,22 @@ class Privacy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SafetyLimits:
-    """Shares in 0..1 past which a run is blocked (X1) or a group's removals held (X2)."""
+    """Shares in 0..1 past which a run is blocked (X1) or a group's removals held (X2).
+
+    A group's removals are held only when at least `min_held_removals` members would leave.
+    """
 
     max_student_loss: float = DEFAULT_MAX_STUDENT_LOSS
     max_group_loss: float = DEFAULT_MAX_GROUP_LOSS
     max_member_loss: float = DEFAULT_MAX_MEMBER_LOSS
+    min_held_removals: int = DEFAULT_MIN_HELD_REMOVALS
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | int]:
         return {
             "max_student_loss": self.max_student_loss,
             "max_group_loss": self.max_group_loss,
             "max_member_loss": self.max_member_loss,
+            "min_held_removals": self.min_held_removals,
         }
 
 
@@ -264,8 +273,15 @@ def _safety(value: Any) -> SafetyLimits:
         raise SettingsError(
             f"safety.{unknown[0]}", "unknown setting", f"use {', '.join(sorted(names))}"
         )
-    shares = {}
-    for name in names:
+    floor = value.get("min_held_removals", defaults.min_held_removals)
+    if isinstance(floor, bool) or not isinstance(floor, int) or floor < 1:
+        raise SettingsError(
+            "safety.min_held_removals",
+            f"{floor!r} is not a whole number of members of at least 1",
+            "give e.g. 3; 1 holds any removal past the share",
+        )
+    shares: dict[str, float | int] = {"min_held_removals": floor}
+    for name in names - {"min_held_removals"}:
         share = value.get(name, getattr(defaults, name))
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
             raise SettingsError(

@@ -119,12 +119,15 @@ def plan_group(
     sync_owners: Iterable[str],
     *,
     max_member_loss: float,
+    min_held_removals: int = 1,
     release_held_removals: bool = False,
 ) -> GroupPlan:
     """Plan one group; `current` is None when it does not exist in Microsoft 365 yet.
 
     `sync_owners` are the owners the sync added on earlier runs (from the mapping).
-    `release_held_removals` is an admin's go-ahead for removals X2 would otherwise hold.
+    Removals are held (X2) when the group would lose more than `max_member_loss` of its
+    members and at least `min_held_removals` of them; `release_held_removals` is an admin's
+    go-ahead for removals that would otherwise be held.
     """
     owners = frozenset(desired_owners)
     members = frozenset(desired_members)
@@ -150,9 +153,8 @@ def plan_group(
     # Outlook, and a class stops working for a teacher who is not in both lists.
     leaving = current.members - members - staying_owners
     member_loss = len(leaving) / len(current.members) if current.members else 0.0
-    # Limitation: the share alone decides, so a very small group (a set of one or two pupils)
-    # that loses one pupil has its removal held until an admin releases it.
-    held = leaving if member_loss > max_member_loss and not release_held_removals else frozenset()
+    suspicious = member_loss > max_member_loss and len(leaving) >= min_held_removals
+    held = leaving if suspicious and not release_held_removals else frozenset()
 
     recorded = ((frozenset(sync_owners) & current.owners) - remove_owners) | add_owners
     return GroupPlan(

@@ -129,6 +129,7 @@ def preview_school(
             current.get(group.mis_group_id),
             sync_owners.get(group.mis_group_id, ()),
             max_member_loss=settings.safety.max_member_loss,
+            min_held_removals=settings.safety.min_held_removals,
         )
         unmatched.update(wanted.unmatched_people)
         previews.append(GroupPreview(group, plan, wanted.unmatched_people, wanted.unmatched_admins))

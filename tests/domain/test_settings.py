@@ -107,6 +107,7 @@ def test_a_missing_school_id_is_an_error():
         ),
         ({"safety": {"max_member_loss": 1.5}}, "safety.max_member_loss"),
         ({"safety": {"max_group_loss": "20%"}}, "safety.max_group_loss"),
+        ({"safety": {"min_held_removals": 0}}, "safety.min_held_removals"),
         ({"preview_only": "yes"}, "preview_only"),
         ({"registration_pattern": "^(Reg"}, "registration_pattern"),
         ({"default_privacy": "Hidden"}, "default_privacy"),

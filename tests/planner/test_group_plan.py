@@ -128,6 +128,25 @@ def test_removals_at_the_limit_are_not_held():
     assert not result.removals_held
 
 
+def test_a_small_set_losing_fewer_pupils_than_the_floor_is_not_held():
+    now = current(["t1"], ["t1", "s1", "s2"])
+
+    result = plan(["t1"], ["t1"], now, ["t1"], max_member_loss=0.5, min_held_removals=3)
+
+    assert result.member_loss == pytest.approx(2 / 3, abs=1e-3)
+    assert result.remove_members == ("s1", "s2")
+    assert not result.removals_held
+
+
+def test_a_small_set_emptied_at_the_floor_is_held():
+    now = current(["t1"], ["t1", "s1", "s2", "s3"])
+
+    result = plan(["t1"], ["t1"], now, ["t1"], max_member_loss=0.5, min_held_removals=3)
+
+    assert result.held_members == ("s1", "s2", "s3")
+    assert result.remove_members == ()
+
+
 def test_an_admin_release_lets_held_removals_through():
     now = current(["t1"], ["t1", "s1", "s2", "s3", "s4"])
 
