@@ -87,8 +87,10 @@ class MisGroup:
 class MisSnapshot:
     """One school's MIS export, validated.
 
-    Readers keep every person and every enrolment as exported, inactive people included;
-    the policy is the one place that leaves inactive people out of groups (and counts them).
+    Readers keep every person and every current enrolment as exported, inactive people
+    included; the policy is the one place that leaves inactive people out of groups (and counts
+    them). Enrolments that had ended or not yet begun on the run date are left out of the
+    groups by the reader and only counted, in `enrolments_out_of_date`.
     """
 
     school: School
@@ -97,6 +99,7 @@ class MisSnapshot:
     groups: dict[str, MisGroup]
     source_format: str = ""
     warnings: list[str] = field(default_factory=list)
+    enrolments_out_of_date: int = 0
 
     @property
     def inactive_people(self) -> int:

@@ -29,6 +29,7 @@ from shared.graph.errors import (
     NicknameTaken,
     UniqueNameTaken,
     is_conflict,
+    is_duplicate_link,
     is_missing_reference,
     is_transient,
 )
@@ -212,8 +213,13 @@ class GraphGateway:
         if refused and not is_conflict(answer.status, answer.error, "mailNickname"):
             # On an existing group the upsert is an update, which Graph may refuse (creation-
             # only properties, links already there). The group existing is all we need to
-            # know, and leaving it untouched keeps an admin's later edits.
-            existing = await self._find_by("uniqueName", spec.unique_name, "/groups")
+            # know, and leaving it untouched keeps an admin's later edits. Those refusals
+            # prove the group exists, so wait for it through replication lag; after any other
+            # refusal one look is enough.
+            error = answer.error
+            proven = is_duplicate_link(answer.status, error) or "read-only" in error.message
+            find = self._wait_for_group if proven else self._find_by
+            existing = await find("uniqueName", spec.unique_name, "/groups")
             if existing:
                 return await self._ensured(spec, existing, created=False, links_later=False)
             if links and (

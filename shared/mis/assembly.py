@@ -1,7 +1,8 @@
-"""Steps every CSV reader shares: choosing the school, the academic year, the registration rule.
+"""Steps every reader shares: choosing the schools, the academic year, the registration rule,
+which enrolments and roles are current, and the snapshot each school ends up with.
 
 The format readers turn rows into these small records; the decisions about them live here
-once, so OneRoster and SDS exports of the same school give the same snapshot.
+once, so OneRoster, SDS and JSON exports of the same school give the same snapshot.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from shared.domain.snapshot import GroupKind, MisGroup, MisSnapshot, Person, Role, School
@@ -44,44 +45,84 @@ class Session:
     parent: str
 
 
-def choose_school(
-    orgs: dict[str, Org], school_id: str | None, problems: Problems, file: str
-) -> School:
-    """The one school the snapshot is for: the only school, or the one `school_id` names.
+@dataclass(slots=True)
+class SchoolParts:
+    """One school's share of an export, filled in while the files are read once."""
 
-    `school_id` may be the org's sourcedId or its identifier (the DfE number).
-    """
-    schools = [org.school for org in orgs.values() if org.type.lower() == "school"]
-    if school_id:
-        for school in schools:
-            if school_id in (school.mis_id, school.dfe_number):
-                return school
-        known = ", ".join(s.mis_id for s in schools) or "none"
-        problems.fail(
-            file,
-            None,
-            "sourcedId",
-            f"no school with id '{school_id}'; schools in the export: {known}",
-            "pass one of the listed school ids",
-        )
-    if not schools:
-        problems.fail(
-            file,
-            None,
-            "type",
-            "no org has type 'school'",
-            "export the school itself as an org with type 'school'",
-        )
-    if len(schools) > 1:
-        listed = ", ".join(f"{s.mis_id} ({s.name})" for s in schools)
-        problems.fail(
-            file,
-            None,
-            "type",
-            f"the export holds {len(schools)} schools where one was expected: {listed}",
-            "pass a school id (--school ID) to choose one",
-        )
-    return schools[0]
+    school: School
+    groups: dict[str, MisGroup] = field(default_factory=dict)
+    # Who the snapshot holds: people whose org (or role) is the school, and people with a
+    # current enrolment in one of its groups.
+    people: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)
+    enrolments_out_of_date: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolChoice:
+    """Which schools of an export to read: the one `school_id` names (its sourcedId or DfE
+    number), the only one when `school_id` is None, or all of them when `every` is set."""
+
+    school_id: str | None = None
+    every: bool = False
+
+    def pick(self, orgs: dict[str, Org], problems: Problems, file: str) -> dict[str, SchoolParts]:
+        """The chosen schools by MIS id, in export order, each with nothing read yet."""
+        schools = [org.school for org in orgs.values() if org.type.lower() == "school"]
+        if self.school_id:
+            for school in schools:
+                if self.school_id in (school.mis_id, school.dfe_number):
+                    return {school.mis_id: SchoolParts(school)}
+            known = ", ".join(s.mis_id for s in schools) or "none"
+            problems.fail(
+                file,
+                None,
+                "sourcedId",
+                f"no school with id '{self.school_id}'; schools in the export: {known}",
+                "pass one of the listed school ids",
+            )
+        if not schools:
+            problems.fail(
+                file,
+                None,
+                "type",
+                "no org has type 'school'",
+                "export the school itself as an org with type 'school'",
+            )
+        if len(schools) > 1 and not self.every:
+            listed = ", ".join(f"{s.mis_id} ({s.name})" for s in schools)
+            problems.fail(
+                file,
+                None,
+                "type",
+                f"the export holds {len(schools)} schools where one was expected: {listed}",
+                "pass a school id (--school ID) to choose one",
+            )
+        return {school.mis_id: SchoolParts(school) for school in schools}
+
+
+def is_current(begin: date | None, end: date | None, as_of: date) -> bool:
+    """True when a dated record (an enrolment, a role) holds on `as_of`; both ends count, and
+    a missing date leaves that end open."""
+    return (begin is None or begin <= as_of) and (end is None or as_of <= end)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChoice:
+    """One role row of a person (OneRoster 1.2 or SDS roles.csv): the org it is at, and whether
+    its dates hold on the run date."""
+
+    org: str
+    role: Role
+    primary: bool
+    current: bool = True
+    grade: str = ""
+
+
+def choose_role(choices: list[RoleChoice], school_id: str | None) -> RoleChoice:
+    """The role that speaks for a person at `school_id`: one at the school before one
+    elsewhere, then a current one, then a primary one, then the first listed."""
+    return min(choices, key=lambda c: (c.org != school_id, not c.current, not c.primary))
 
 
 def academic_year_start(
@@ -176,40 +217,90 @@ class RegistrationRule:
         return GroupKind.TEACHING
 
 
-def build_snapshot(
-    school: School,
-    academic_year_start: int,
+def people_at_school(
     everyone: dict[str, Person],
-    keep: set[str],
-    groups: dict[str, MisGroup],
+    parts: SchoolParts,
+    roles: dict[str, list[RoleChoice]] | None,
+) -> tuple[dict[str, Person], int]:
+    """The school's people in export order, and how many are inactive only because their
+    role at the school has ended or not yet begun.
+
+    With `roles` (formats whose roles live in roles.csv) each person takes the role and grade
+    their rows give at this school, so one person of a trust export may differ by school.
+    """
+    keep = parts.people
+    people = {person_id: person for person_id, person in everyone.items() if person_id in keep}
+    if roles is None:
+        return people, 0
+    school_id = parts.school.mis_id
+    roles_not_current = 0
+    for person_id, person in people.items():
+        choices = roles.get(person_id)
+        if not choices:
+            continue
+        chosen = choose_role(choices, school_id)
+        if not chosen.current and person.active:
+            roles_not_current += 1
+        if chosen.current and chosen.role is person.role and chosen.grade == person.grade:
+            continue
+        people[person_id] = replace(
+            person,
+            role=chosen.role,
+            grade=chosen.grade,
+            active=person.active and chosen.current,
+        )
+    return people, roles_not_current
+
+
+def build_snapshot(
+    parts: SchoolParts,
+    academic_year_start: int,
+    people: dict[str, Person],
     source_format: str,
     problems: Problems,
+    as_of: date,
+    *,
+    year_groups_from_grades: bool = True,
+    roles_not_current: int = 0,
 ) -> MisSnapshot:
-    """The school's snapshot: the people in `keep` (export order), groups plus year groups."""
-    people = {person_id: person for person_id, person in everyone.items() if person_id in keep}
-    by_grade: dict[str, list[str]] = {}
-    no_grade = 0
-    for person in people.values():
-        if person.role is Role.STUDENT:
-            if person.grade:
-                by_grade.setdefault(person.grade, []).append(person.mis_id)
-            else:
-                no_grade += 1
-    add_year_groups(groups, by_grade)
-    if no_grade:
-        problems.warn(f"{no_grade} students have no grade and so are in no year group")
+    """The school's snapshot: its people and groups, plus year groups built from grades."""
+    groups = parts.groups
+    if year_groups_from_grades:
+        by_grade: dict[str, list[str]] = {}
+        no_grade = 0
+        for person in people.values():
+            if person.role is Role.STUDENT:
+                if person.grade:
+                    by_grade.setdefault(person.grade, []).append(person.mis_id)
+                else:
+                    no_grade += 1
+        add_year_groups(groups, by_grade)
+        if no_grade:
+            problems.warn(f"{no_grade} students have no grade and so are in no year group")
+    if parts.enrolments_out_of_date:
+        problems.warn(
+            f"{parts.enrolments_out_of_date} enrolments had ended or not yet begun on "
+            f"{as_of.isoformat()}; they are left out of their groups"
+        )
+    if roles_not_current:
+        problems.warn(
+            f"{roles_not_current} people's roles at the school had ended or not yet begun on "
+            f"{as_of.isoformat()}; they are inactive"
+        )
     log.info(
-        "read %s export for school %s: %d people, %d groups",
+        "read %s export for school %s: %d people, %d groups, %d enrolments out of date",
         source_format,
-        school.mis_id,
+        parts.school.mis_id,
         len(people),
         len(groups),
+        parts.enrolments_out_of_date,
     )
     return MisSnapshot(
-        school=school,
+        school=parts.school,
         academic_year_start=academic_year_start,
         people=people,
         groups=groups,
         source_format=source_format,
         warnings=problems.warnings,
+        enrolments_out_of_date=parts.enrolments_out_of_date,
     )

@@ -91,6 +91,14 @@ class Problems:
     def warn(self, text: str) -> None:
         self.warnings.append(text)
 
+    def for_school(self) -> Problems:
+        """A view for one school of the export: the same problem list, and its own copy of the
+        warnings so far, so that one school's warnings do not reach another's snapshot."""
+        view = Problems(self._limit)
+        view.items = self.items
+        view.warnings = list(self.warnings)
+        return view
+
     def fail(
         self,
         file: str,

@@ -7,17 +7,21 @@ registration groups (homeroom) from teaching groups (scheduled).
 
 from __future__ import annotations
 
+from datetime import date
+
 from shared.domain.snapshot import MisGroup, MisSnapshot, School
 from shared.mis.assembly import (
     Org,
+    SchoolChoice,
+    SchoolParts,
     Session,
     academic_year_start,
     build_snapshot,
-    choose_school,
+    people_at_school,
 )
 from shared.mis.csvtable import CsvTable, open_table
 from shared.mis.errors import Problems
-from shared.mis.oneroster_people import read_enrollments, read_roles, read_users
+from shared.mis.oneroster_people import ClassIndex, read_enrollments, read_roles, read_users
 from shared.mis.oneroster_schema import (
     CLASS_TYPES,
     CLASSES,
@@ -50,9 +54,15 @@ def read_oneroster(
     package: ExportPackage,
     problems: Problems,
     fmt: str,
-    school_id: str | None,
-) -> MisSnapshot:
-    """Read a OneRoster 1.1 or 1.2 CSV package; `fmt` is ONEROSTER_11 or ONEROSTER_12."""
+    choice: SchoolChoice,
+    as_of: date,
+) -> dict[str, MisSnapshot]:
+    """Read a OneRoster 1.1 or 1.2 CSV package once, for each school `choice` picks.
+
+    `fmt` is ONEROSTER_11 or ONEROSTER_12. Rows of schools not picked are checked only as far
+    as every school needs them (users, for instance), so one school's mistakes in its classes
+    and enrolments do not stop another school's read.
+    """
     standard = STANDARD_NAMES[fmt]
     check_manifest(read_manifest(package, problems), problems)
 
@@ -84,42 +94,47 @@ def read_oneroster(
     orgs = _read_orgs(package, problems, standard)
     problems.raise_if_any()
 
-    school = choose_school(orgs, school_id, problems, "orgs.csv")
+    schools = choice.pick(orgs, problems, "orgs.csv")
     sessions = _read_sessions(tables["sessions"])
     courses = _read_courses(tables["courses"]) if tables["courses"] else None
-    groups, other_classes, used_sessions = _read_classes(
-        tables["classes"], problems, school, orgs, sessions, courses
+    classes, other_classes = _read_classes(
+        tables["classes"], problems, schools, orgs, sessions, courses
     )
     rejected: set[str] = set()
     user_roles = (
-        read_roles(roles, problems, orgs, school.mis_id, rejected) if roles is not None else None
+        read_roles(roles, problems, orgs, rejected, as_of) if roles is not None else None
     )
-    everyone, in_school = read_users(
-        tables["users"], problems, school.mis_id, orgs, rejected, user_roles=user_roles
+    everyone = read_users(
+        tables["users"], problems, schools, orgs, rejected, user_roles=user_roles
     )
-    enrolled = read_enrollments(
-        tables["enrollments"], problems, groups, other_classes, everyone, rejected
+    read_enrollments(
+        tables["enrollments"], problems, classes, other_classes, everyone, rejected, as_of
     )
-    year = academic_year_start(sessions, used_sessions, problems)
     problems.raise_if_any()
-    if year is None:
-        problems.fail(
-            "academicSessions.csv",
-            None,
-            None,
-            "no session gives the academic year",
-            "export the school year as a session with type schoolYear and its start date",
-        )
 
-    return build_snapshot(
-        school,
-        year,
-        everyone,
-        in_school | enrolled,
-        groups,
-        fmt,
-        problems,
-    )
+    snapshots: dict[str, MisSnapshot] = {}
+    for school_id, parts in schools.items():
+        school_problems = problems.for_school()
+        year = academic_year_start(sessions, parts.sessions, school_problems)
+        if year is None:
+            problems.fail(
+                "academicSessions.csv",
+                None,
+                None,
+                f"no session gives the academic year of school '{school_id}'",
+                "export the school year as a session with type schoolYear and its start date",
+            )
+        people, roles_not_current = people_at_school(everyone, parts, user_roles)
+        snapshots[school_id] = build_snapshot(
+            parts,
+            year,
+            people,
+            fmt,
+            school_problems,
+            as_of,
+            roles_not_current=roles_not_current,
+        )
+    return snapshots
 
 
 def _read_orgs(package: ExportPackage, problems: Problems, standard: str) -> dict[str, Org]:
@@ -202,17 +217,17 @@ def _read_courses(table: CsvTable) -> dict[str, tuple[str, str]]:
 def _read_classes(
     table: CsvTable | None,
     problems: Problems,
-    school: School,
+    schools: dict[str, SchoolParts],
     orgs: dict[str, Org],
     sessions: dict[str, Session],
     courses: dict[str, tuple[str, str]] | None,
-) -> tuple[dict[str, MisGroup], set[str], set[str]]:
-    """The school's classes as groups, the ids of other schools' classes, the sessions used."""
-    groups: dict[str, MisGroup] = {}
+) -> tuple[ClassIndex, set[str]]:
+    """The chosen schools' classes as groups (each also put in its school's parts), and the
+    ids of every other class."""
+    classes: ClassIndex = {}
     others: set[str] = set()
-    used_sessions: set[str] = set()
     if table is None:
-        return groups, others, used_sessions
+        return classes, others
     ix = table.index
     code_at, subjects_at, status_at = ix.get("classCode"), ix.get("subjects"), ix.get("status")
     required = ("sourcedId", "title", "classType", "schoolSourcedId", "termSourcedIds")
@@ -226,7 +241,8 @@ def _read_classes(
         if table.duplicate(seen, class_id, line, "sourcedId"):
             continue
         school_ref = row[ix["schoolSourcedId"]]
-        if school_ref != school.mis_id:
+        parts = schools.get(school_ref)
+        if parts is None:
             if school_ref not in orgs:
                 problems.add(
                     table.name,
@@ -261,7 +277,7 @@ def _read_classes(
                     f"term '{term}' is not in academicSessions.csv",
                     "export the class's terms in academicSessions.csv",
                 )
-            used_sessions.add(term)
+            parts.sessions.add(term)
         course_code, subject = "", ""
         course_id = row[ix["courseSourcedId"]].strip()
         if courses is not None and course_id:
@@ -279,8 +295,10 @@ def _read_classes(
             course_code = row[code_at].strip()
         if subjects_at is not None and row[subjects_at].strip():
             subject = split_list(row[subjects_at])[0]
-        groups[class_id] = MisGroup(
+        group = MisGroup(
             class_id, kind, row[ix["title"]].strip(), course_code=course_code, subject=subject
         )
+        parts.groups[class_id] = group
+        classes[class_id] = (group, parts)
     others.update(table.skipped)
-    return groups, others, used_sessions
+    return classes, others

@@ -52,6 +52,16 @@ async def test_concurrent_ensures_of_one_group_create_it_once(emulator, gateway_
     assert len(emulator.groups()) == 1
 
 
+async def test_concurrent_ensures_agree_while_the_new_group_replicates(emulator, gateway_for):
+    emulator.configure(replication_lag=1.0)
+    gateways = [gateway_for() for _ in range(3)]
+
+    results = await asyncio.gather(*(g.ensure_group(spec()) for g in gateways))
+
+    assert len({r.id for r in results}) == 1
+    assert len(emulator.groups()) == 1
+
+
 async def test_a_taken_nickname_is_reported_as_such(emulator, gateway):
     await gateway.ensure_group(spec("sync-a", mail_nickname="maths"))
 
