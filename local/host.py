@@ -137,6 +137,7 @@ class LocalHost:
                 self._queues[trigger.queue_name] = (function.get_function_name(), handler)
         self._client: ServiceBusClient | None = None
         self._receivers: dict[str, Any] = {}
+        self._lock_renewer: AutoLockRenewer | None = None
 
     @property
     def queues(self) -> list[str]:
@@ -149,8 +150,10 @@ class LocalHost:
         await self.close()
 
     async def close(self) -> None:
-        for receiver in self._receivers.values():
-            await receiver.close()
+        if self._lock_renewer is not None:
+            await self._lock_renewer.close()
+            self._lock_renewer = None
+        await asyncio.gather(*(receiver.close() for receiver in self._receivers.values()))
         self._receivers.clear()
         if self._client is not None:
             await self._client.close()
@@ -213,18 +216,14 @@ class LocalHost:
         )
         if not received:
             return 0
-        renewer = AutoLockRenewer(max_lock_renewal_duration=self.settings.lock_renewal_seconds)
-        try:
-            for message in received:
-                renewer.register(receiver, message)
-            await asyncio.gather(
-                *(
-                    self._deliver(receiver, queue, name, handler, message, report)
-                    for message in received
-                )
+        for message in received:
+            self._renewer().register(receiver, message)
+        await asyncio.gather(
+            *(
+                self._deliver(receiver, queue, name, handler, message, report)
+                for message in received
             )
-        finally:
-            await renewer.close()
+        )
         return len(received)
 
     async def _deliver(
@@ -269,6 +268,15 @@ class LocalHost:
             return
         await receiver.complete_message(message)
         report.completed[queue] += 1
+
+    def _renewer(self) -> AutoLockRenewer:
+        # Renews each message's lock while its function runs, as maxAutoLockRenewalDuration
+        # makes the real host do; a settled message drops out of it by itself.
+        if self._lock_renewer is None:
+            self._lock_renewer = AutoLockRenewer(
+                max_lock_renewal_duration=self.settings.lock_renewal_seconds
+            )
+        return self._lock_renewer
 
     async def _receiver(self, queue: str) -> Any:
         # One open receiver per queue for the host's life, as the real host keeps its links:

@@ -6,7 +6,8 @@ instead of into 429s.
 
 A sliding window rather than a refilling token bucket: it guarantees at most `budget` writes in
 ANY window of `window` seconds, which stays inside Graph's quota whether Graph counts in fixed
-windows or with a bucket, and a first sync still starts with a full window's burst. One budget
+windows or with a bucket, and a first sync still starts with a full window's burst (the price:
+the last writes of a long run can wait up to a window longer than a bucket would). One budget
 per process and Graph endpoint (`for_process`), so gateways built per invocation share it;
 across instances the budget is divided (see shared/graph/config.py).
 """

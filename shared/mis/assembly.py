@@ -58,6 +58,10 @@ class SchoolParts:
     enrolments_out_of_date: int = 0
 
 
+# The chosen schools' classes: class id -> (its group, its school's parts).
+ClassIndex = dict[str, tuple[MisGroup, SchoolParts]]
+
+
 @dataclass(frozen=True, slots=True)
 class SchoolChoice:
     """Which schools of an export to read: the one `school_id` names (its sourcedId or DfE
@@ -109,14 +113,15 @@ def is_current(begin: date | None, end: date | None, as_of: date) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RoleChoice:
-    """One role row of a person (OneRoster 1.2 or SDS roles.csv): the org it is at, and whether
-    its dates hold on the run date."""
+    """One role row of a person (OneRoster 1.2 or SDS roles.csv): the org it is at, whether
+    its dates hold on the run date, and the grade it gives (None where grades live elsewhere,
+    as in OneRoster's users.csv)."""
 
     org: str
     role: Role
     primary: bool
     current: bool = True
-    grade: str = ""
+    grade: str | None = None
 
 
 def choose_role(choices: list[RoleChoice], school_id: str | None) -> RoleChoice:
@@ -239,15 +244,13 @@ def people_at_school(
         if not choices:
             continue
         chosen = choose_role(choices, school_id)
+        grade = person.grade if chosen.grade is None else chosen.grade
         if not chosen.current and person.active:
             roles_not_current += 1
-        if chosen.current and chosen.role is person.role and chosen.grade == person.grade:
+        if chosen.current and chosen.role is person.role and grade == person.grade:
             continue
         people[person_id] = replace(
-            person,
-            role=chosen.role,
-            grade=chosen.grade,
-            active=person.active and chosen.current,
+            person, role=chosen.role, grade=grade, active=person.active and chosen.current
         )
     return people, roles_not_current
 

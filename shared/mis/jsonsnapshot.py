@@ -8,6 +8,7 @@ is documented in docs/snapshot-format.md. Problems are located by JSON path, e.g
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from shared.domain.snapshot import (
@@ -19,9 +20,10 @@ from shared.domain.snapshot import (
     School,
     StaffLink,
 )
-from shared.mis.assembly import build_snapshot
+from shared.mis.assembly import SchoolChoice, SchoolParts, build_snapshot, is_current
 from shared.mis.errors import Problems
 from shared.mis.package import ExportPackage
+from shared.mis.values import parse_date
 
 GROUPSYNC_JSON = "groupsync-json"
 FORMAT_TAG = "groupsync-snapshot"
@@ -29,6 +31,7 @@ FORMAT_VERSION = 1
 ROLES = {role.value: role for role in Role}
 KINDS = {kind.value: kind for kind in GroupKind}
 FIX = "fix the snapshot file (see docs/snapshot-format.md)"
+DATE_KEYS = ("begin_date", "end_date")
 
 
 def snapshot_to_json(snapshot: MisSnapshot) -> dict[str, Any]:
@@ -95,17 +98,21 @@ def list_schools(package: ExportPackage, problems: Problems, name: str) -> list[
 
 
 def read_json_snapshot(
-    package: ExportPackage, problems: Problems, name: str, school_id: str | None
-) -> MisSnapshot:
-    """Read and validate one JSON snapshot file from the package."""
+    package: ExportPackage,
+    problems: Problems,
+    name: str,
+    choice: SchoolChoice,
+    as_of: date,
+) -> dict[str, MisSnapshot]:
+    """Read and validate one JSON snapshot file (one school) from the package."""
     document = _load(package, problems, name)
     school = _school(document, problems, name)
-    if school_id and school_id not in (school.mis_id, school.dfe_number):
+    if choice.school_id and choice.school_id not in (school.mis_id, school.dfe_number):
         problems.fail(
             name,
             None,
             "school.id",
-            f"the snapshot is for school '{school.mis_id}', not '{school_id}'",
+            f"the snapshot is for school '{school.mis_id}', not '{choice.school_id}'",
             "pass the school id the snapshot names, or the right snapshot file",
         )
     year = document.get("academic_year_start")
@@ -120,28 +127,22 @@ def read_json_snapshot(
         )
     rejected: set[str] = set()
     people = _people(document, problems, name, rejected)
-    groups = _groups(document, problems, name, people, rejected)
+    parts = SchoolParts(school, people=set(people))
+    _groups(document, problems, name, people, rejected, parts, as_of)
     problems.raise_if_any()
 
-    if any(group.kind is GroupKind.YEAR for group in groups.values()):
-        return MisSnapshot(
-            school=school,
-            academic_year_start=year,  # type: ignore[arg-type]
-            people=people,
-            groups=groups,
-            source_format=GROUPSYNC_JSON,
-            warnings=problems.warnings,
-        )
     # With no year groups given, they come from the students' grades as for OneRoster.
-    return build_snapshot(
-        school,
-        year,
+    given_years = any(group.kind is GroupKind.YEAR for group in parts.groups.values())
+    snapshot = build_snapshot(
+        parts,
+        year,  # type: ignore[arg-type]
         people,
-        set(people),
-        groups,
         GROUPSYNC_JSON,
-        problems,  # type: ignore[arg-type]
+        problems,
+        as_of,
+        year_groups_from_grades=not given_years,
     )
+    return {school.mis_id: snapshot}
 
 
 def _load(package: ExportPackage, problems: Problems, name: str) -> dict[str, Any]:
@@ -260,8 +261,11 @@ def _groups(
     name: str,
     people: dict[str, Person],
     rejected: set[str],
-) -> dict[str, MisGroup]:
-    groups: dict[str, MisGroup] = {}
+    parts: SchoolParts,
+    as_of: date,
+) -> None:
+    """The groups into `parts`, each with its enrolments current on `as_of`."""
+    groups = parts.groups
     for index, item in enumerate(_list(document, "groups", problems, name)):
         path = f"groups[{index}]"
         if not isinstance(item, dict):
@@ -289,24 +293,43 @@ def _groups(
             course_code=_text(item, "course_code", path, problems, name),
             subject=_text(item, "subject", path, problems, name),
         )
-        for position, student in enumerate(_list(item, f"{path}.students", problems, name)):
+        for position, entry in enumerate(_list(item, f"{path}.students", problems, name)):
+            student_path = f"{path}.students[{position}]"
+            current = True
+            student = entry
+            if isinstance(entry, dict):
+                student = entry.get("id")
+                current = _current(entry, student_path, problems, name, as_of)
+            if not isinstance(student, str):
+                problems.add(
+                    name,
+                    None,
+                    student_path,
+                    "each student must be a person id, or an object with the id under 'id'",
+                    FIX,
+                )
+                continue
             if student in rejected:
                 continue
             if student not in people:
                 problems.add(
                     name,
                     None,
-                    f"{path}.students[{position}]",
+                    student_path,
                     f"person '{student}' is not in people",
                     FIX,
                 )
                 continue
+            if not current:
+                parts.enrolments_out_of_date += 1
+                continue
             group.students.add(student)
         for position, link in enumerate(_list(item, f"{path}.staff", problems, name)):
             staff_path = f"{path}.staff[{position}]"
-            if isinstance(link, dict) and link.get("id") in rejected:
+            staff_id = link.get("id") if isinstance(link, dict) else None
+            if isinstance(staff_id, str) and staff_id in rejected:
                 continue
-            if not isinstance(link, dict) or link.get("id") not in people:
+            if not isinstance(staff_id, str) or staff_id not in people:
                 problems.add(
                     name,
                     None,
@@ -321,7 +344,32 @@ def _groups(
                     name, None, f"{staff_path}.role", f"unknown role '{link.get('role')}'", FIX
                 )
                 continue
-            group.staff.append(StaffLink(link["id"], role, link.get("primary") is True))
+            if not _current(link, staff_path, problems, name, as_of):
+                parts.enrolments_out_of_date += 1
+                continue
+            group.staff.append(StaffLink(staff_id, role, link.get("primary") is True))
         if group_id and kind is not None:
             groups[group_id] = group
-    return groups
+
+
+def _current(entry: dict[str, Any], path: str, problems: Problems, name: str, as_of: date) -> bool:
+    """Whether an enrolment's optional begin_date and end_date hold on `as_of`."""
+    bounds: list[date | None] = []
+    for key in DATE_KEYS:
+        value = entry.get(key)
+        bound = None
+        if isinstance(value, str) and value.strip():
+            try:
+                bound = parse_date(value)
+            except ValueError as error:
+                problems.add(name, None, f"{path}.{key}", str(error), FIX)
+        elif value not in (None, ""):
+            problems.add(
+                name,
+                None,
+                f"{path}.{key}",
+                f'{key} must be a date such as "2025-09-01", not {value!r}',
+                FIX,
+            )
+        bounds.append(bound)
+    return is_current(bounds[0], bounds[1], as_of)

@@ -11,6 +11,7 @@ from datetime import date
 
 from shared.domain.snapshot import MisGroup, MisSnapshot, School
 from shared.mis.assembly import (
+    ClassIndex,
     Org,
     SchoolChoice,
     SchoolParts,
@@ -21,7 +22,7 @@ from shared.mis.assembly import (
 )
 from shared.mis.csvtable import CsvTable, open_table
 from shared.mis.errors import Problems
-from shared.mis.oneroster_people import ClassIndex, read_enrollments, read_roles, read_users
+from shared.mis.oneroster_people import read_enrollments, read_roles, read_users
 from shared.mis.oneroster_schema import (
     CLASS_TYPES,
     CLASSES,
@@ -101,12 +102,8 @@ def read_oneroster(
         tables["classes"], problems, schools, orgs, sessions, courses
     )
     rejected: set[str] = set()
-    user_roles = (
-        read_roles(roles, problems, orgs, rejected, as_of) if roles is not None else None
-    )
-    everyone = read_users(
-        tables["users"], problems, schools, orgs, rejected, user_roles=user_roles
-    )
+    user_roles = read_roles(roles, problems, orgs, rejected, as_of) if roles is not None else None
+    everyone = read_users(tables["users"], problems, schools, orgs, rejected, user_roles=user_roles)
     read_enrollments(
         tables["enrollments"], problems, classes, other_classes, everyone, rejected, as_of
     )

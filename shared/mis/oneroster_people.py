@@ -6,8 +6,17 @@ the loops here index rows directly and only build messages on the slow path.
 
 from __future__ import annotations
 
-from shared.domain.snapshot import MisGroup, Person, Role, StaffLink
-from shared.mis.assembly import Org
+from datetime import date
+
+from shared.domain.snapshot import Person, Role, StaffLink
+from shared.mis.assembly import (
+    ClassIndex,
+    Org,
+    RoleChoice,
+    SchoolParts,
+    choose_role,
+    is_current,
+)
 from shared.mis.csvtable import CsvTable
 from shared.mis.errors import Problems
 from shared.mis.oneroster_schema import (
@@ -25,20 +34,19 @@ def read_roles(
     table: CsvTable | None,
     problems: Problems,
     orgs: dict[str, Org],
-    school_id: str,
     rejected: set[str],
-) -> dict[str, tuple[Role, bool]]:
-    """OneRoster 1.2 roles.csv: user id -> (role, whether the role is at the school).
+    as_of: date,
+) -> dict[str, list[RoleChoice]]:
+    """OneRoster 1.2 roles.csv: each user's roles, in file order, with whether their
+    beginDate/endDate hold on `as_of`. Users with a bad role row go into `rejected`.
 
-    A primary role at the school wins, then any role at the school, then a primary role
-    elsewhere, then the first role listed. Users with a bad role row go into `rejected`.
+    Which role speaks for a user at a school is `choose_role`'s decision, per school.
     """
-    best: dict[str, tuple[int, Role]] = {}
-    at_school: set[str] = set()
+    choices: dict[str, list[RoleChoice]] = {}
     if table is None:
-        return {}
+        return choices
     ix = table.index
-    status_at = ix.get("status")
+    status_at, begin_at, end_at = ix.get("status"), ix.get("beginDate"), ix.get("endDate")
     seen: dict[str, int] = {}
     required = ("sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId")
     for line, row in table.rows():
@@ -83,31 +91,35 @@ def read_roles(
             )
             rejected.add(user_id)
             continue
-        rank = (0 if org == school_id else 2) + (0 if role_type == "primary" else 1)
-        if user_id not in best or rank < best[user_id][0]:
-            best[user_id] = (rank, role)
-        if org == school_id:
-            at_school.add(user_id)
-    return {user_id: (role, user_id in at_school) for user_id, (_, role) in best.items()}
+        current = True
+        if (begin_at is not None and row[begin_at]) or (end_at is not None and row[end_at]):
+            begin = table.date(row, line, "beginDate")
+            end = table.date(row, line, "endDate")
+            current = is_current(begin, end, as_of)
+        choice = RoleChoice(org, role, role_type == "primary", current)
+        choices.setdefault(user_id, []).append(choice)
+    return choices
 
 
 def read_users(
     table: CsvTable | None,
     problems: Problems,
-    school_id: str,
+    schools: dict[str, SchoolParts],
     orgs: dict[str, Org],
     rejected: set[str],
     *,
-    user_roles: dict[str, tuple[Role, bool]] | None = None,
-) -> tuple[dict[str, Person], set[str]]:
-    """Every user in users.csv, and the ids of those who belong to the school.
+    user_roles: dict[str, list[RoleChoice]] | None = None,
+) -> dict[str, Person]:
+    """Every user in users.csv; each one whose orgs (or roles) name a chosen school is put in
+    that school's parts.
 
-    Users whose row has a problem go into `rejected`, so their enrolments raise no more.
+    With 1.2's `user_roles`, a user's role here is the one chosen with no school in mind; each
+    school's snapshot takes the role chosen for it. Users whose row has a problem go into
+    `rejected`, so their enrolments raise no more.
     """
     everyone: dict[str, Person] = {}
-    in_school: set[str] = set()
     if table is None:
-        return everyone, in_school
+        return everyone
     ix = table.index
     get = ix.get
     sid_at, enabled_at, username_at = ix["sourcedId"], ix["enabledUser"], ix["username"]
@@ -160,7 +172,6 @@ def read_users(
                         f"org '{org}' is not in orgs.csv",
                         "export the org in orgs.csv or fix the user's orgs",
                     )
-            belongs = school_id in org_ids
         else:
             found = user_roles.get(user_id)
             if found is None and user_id in rejected:
@@ -175,7 +186,8 @@ def read_users(
                 )
                 rejected.add(user_id)
                 continue
-            role, belongs = found
+            role = choose_role(found, None).role
+            org_ids = [choice.org for choice in found]
 
         try:
             active = parse_bool(row[enabled_at], default=True)
@@ -199,29 +211,33 @@ def read_users(
             grade=first_grade(row[grades_at]) if grades_at is not None else "",
             active=active,
         )
-        if belongs:
-            in_school.add(user_id)
+        for org in org_ids:
+            parts = schools.get(org)
+            if parts is not None:
+                parts.people.add(user_id)
     rejected.update(table.skipped)
     if no_username:
         problems.warn(f"users.csv: {no_username} people have a blank username")
-    return everyone, in_school
+    return everyone
 
 
 def read_enrollments(
     table: CsvTable | None,
     problems: Problems,
-    groups: dict[str, MisGroup],
+    classes: ClassIndex,
     other_classes: set[str],
     everyone: dict[str, Person],
     rejected: set[str],
-) -> set[str]:
-    """Put each enrolment into its group; return the ids of everyone enrolled.
+    as_of: date,
+) -> None:
+    """Put each current enrolment into its group and its person into the group's school.
 
-    Enrolments of other schools' classes are skipped, as are those of `rejected` users.
+    An enrolment whose beginDate/endDate do not hold on `as_of` is checked like any other,
+    then only counted. Enrolments of other classes are skipped, as are those of `rejected`
+    users.
     """
-    enrolled: set[str] = set()
     if table is None:
-        return enrolled
+        return
     ix = table.index
     sid_at, class_at, user_at, role_at = (
         ix["sourcedId"],
@@ -252,14 +268,15 @@ def read_enrollments(
         seen.add(enrolment_id)
         if status_at is not None and row[status_at] and is_gone(table, row, status_at, line):
             continue
-        # Limitation: beginDate and endDate are checked but not applied; an enrolment that
-        # ended last term still counts while a bulk export lists it.
+        # Most enrolments carry no dates, so the dates are parsed only when there are some.
+        current = True
         if (begin_at is not None and row[begin_at]) or (end_at is not None and row[end_at]):
-            table.date(row, line, "beginDate")
-            table.date(row, line, "endDate")
+            begin = table.date(row, line, "beginDate")
+            end = table.date(row, line, "endDate")
+            current = is_current(begin, end, as_of)
 
-        group = groups.get(class_id)
-        if group is None:
+        found = classes.get(class_id)
+        if found is None:
             if class_id not in other_classes:
                 problems.add(
                     table.name,
@@ -291,17 +308,20 @@ def read_enrollments(
                 "fix the enrolment role in the export",
             )
             continue
-        enrolled.add(user_id)
+        primary = False
+        if role is not student and primary_at is not None:
+            try:
+                primary = parse_bool(row[primary_at], default=False)
+            except ValueError as error:
+                problems.add(table.name, line, "primary", str(error), "fix the export")
+                continue
+
+        group, parts = found
+        if not current:
+            parts.enrolments_out_of_date += 1
+            continue
+        parts.people.add(user_id)
         if role is student:
             group.students.add(user_id)
-            continue
-        try:
-            primary = (
-                parse_bool(row[primary_at], default=False) if primary_at is not None else False
-            )
-        except ValueError as error:
-            problems.add(table.name, line, "primary", str(error), "fix the export")
-            continue
-        if all(link.person_id != user_id for link in group.staff):
+        elif all(link.person_id != user_id for link in group.staff):
             group.staff.append(StaffLink(user_id, role, primary))
-    return enrolled

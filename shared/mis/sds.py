@@ -10,13 +10,19 @@ from datetime import date
 
 from shared.domain.snapshot import MisGroup, MisSnapshot, Person, Role, School, StaffLink
 from shared.mis.assembly import (
+    ClassIndex,
     Org,
     RegistrationRule,
+    RoleChoice,
+    SchoolChoice,
+    SchoolParts,
     Session,
     academic_year_start,
     build_snapshot,
-    choose_school,
+    choose_role,
     fallback_year_start,
+    is_current,
+    people_at_school,
 )
 from shared.mis.csvtable import Columns, CsvTable, open_table
 from shared.mis.errors import Problems
@@ -70,12 +76,15 @@ def list_schools(package: ExportPackage, problems: Problems) -> list[School]:
 def read_sds(
     package: ExportPackage,
     problems: Problems,
-    school_id: str | None,
+    choice: SchoolChoice,
     registration_pattern: str | None,
-    *,
-    today: date | None = None,
-) -> MisSnapshot:
-    """Read an SDS v2.1 CSV package for one school."""
+    as_of: date,
+) -> dict[str, MisSnapshot]:
+    """Read an SDS v2.1 CSV package once, for each school `choice` picks.
+
+    SDS enrolments carry no dates; a role's roleStartDate/roleEndDate decide instead whether
+    the person is active at the school on `as_of`.
+    """
     rule = RegistrationRule(registration_pattern, problems)
     users = open_table(package, "users.csv", USERS, problems, standard=STANDARD)
     roles = open_table(package, "roles.csv", ROLES, problems, standard=STANDARD)
@@ -90,21 +99,16 @@ def read_sds(
     orgs = _read_orgs(package, problems)
     problems.raise_if_any()
 
-    school = choose_school(orgs, school_id, problems, "orgs.csv")
-    if not school.dfe_number:
-        problems.warn(
-            "orgs.csv gives no DfE number for the school (SDS has no such column); "
-            "set the school's name identifier in its settings"
-        )
+    schools = choice.pick(orgs, problems, "orgs.csv")
     sessions = _read_sessions(sessions_table) if sessions_table else {}
     courses = _read_courses(courses_table) if courses_table else {}
     rejected: set[str] = set()
-    user_roles = _read_roles(roles, problems, orgs, school.mis_id, rejected)
-    everyone, in_school = _read_users(users, problems, user_roles, rejected)
-    groups, other_classes, used_sessions = _read_classes(
-        classes, problems, school, orgs, sessions, courses, rule, sessions_table is not None
+    user_roles = _read_roles(roles, problems, orgs, rejected, as_of)
+    everyone = _read_users(users, problems, schools, user_roles, rejected)
+    class_index, other_classes = _read_classes(
+        classes, problems, schools, orgs, sessions, courses, rule, sessions_table is not None
     )
-    enrolled = _read_enrollments(enrollments, problems, groups, other_classes, everyone, rejected)
+    _read_enrollments(enrollments, problems, class_index, other_classes, everyone, rejected)
     problems.raise_if_any()
 
     if not rule.given:
@@ -112,10 +116,28 @@ def read_sds(
             "SDS classes have no class type and no registration pattern is set, so every "
             "class is a teaching group"
         )
-    year = academic_year_start(sessions, used_sessions, problems)
-    if year is None:
-        year = fallback_year_start(today or date.today(), problems)
-    return build_snapshot(school, year, everyone, in_school | enrolled, groups, SDS_21, problems)
+    snapshots: dict[str, MisSnapshot] = {}
+    for school_id, parts in schools.items():
+        school_problems = problems.for_school()
+        if not parts.school.dfe_number:
+            school_problems.warn(
+                "orgs.csv gives no DfE number for the school (SDS has no such column); "
+                "set the school's name identifier in its settings"
+            )
+        year = academic_year_start(sessions, parts.sessions, school_problems)
+        if year is None:
+            year = fallback_year_start(as_of, school_problems)
+        people, roles_not_current = people_at_school(everyone, parts, user_roles)
+        snapshots[school_id] = build_snapshot(
+            parts,
+            year,
+            people,
+            SDS_21,
+            school_problems,
+            as_of,
+            roles_not_current=roles_not_current,
+        )
+    return snapshots
 
 
 def _read_orgs(package: ExportPackage, problems: Problems) -> dict[str, Org]:
@@ -193,18 +215,17 @@ def _read_roles(
     table: CsvTable | None,
     problems: Problems,
     orgs: dict[str, Org],
-    school_id: str,
     rejected: set[str],
-) -> dict[str, tuple[Role, str, bool]]:
-    """User id -> (role, grade, whether the role is at the school).
+    as_of: date,
+) -> dict[str, list[RoleChoice]]:
+    """Each user's roles, in file order, with their grade and whether their roleStartDate and
+    roleEndDate hold on `as_of`. Users with a bad role row go into `rejected`.
 
-    The role at the school wins over roles elsewhere, and a primary role over the rest.
-    Users with a bad role row go into `rejected`.
+    Which role speaks for a user at a school is `choose_role`'s decision, per school.
     """
-    best: dict[str, tuple[int, Role, str]] = {}
-    at_school: set[str] = set()
+    choices: dict[str, list[RoleChoice]] = {}
     if table is None:
-        return {}
+        return choices
     ix = table.index
     grade_at, primary_at = ix.get("grade"), ix.get("isPrimary")
     for line, row in table.rows():
@@ -232,28 +253,27 @@ def _read_roles(
             problems.add(table.name, line, "isPrimary", str(error), "fix the export")
             rejected.add(user_id)
             continue
-        table.date(row, line, "roleStartDate")
-        table.date(row, line, "roleEndDate")
-        rank = (0 if org == school_id else 2) + (0 if primary else 1)
-        if user_id not in best or rank < best[user_id][0]:
-            best[user_id] = (rank, role, table.value(row, grade_at))
-        if org == school_id:
-            at_school.add(user_id)
-    return {
-        user_id: (role, grade, user_id in at_school) for user_id, (_, role, grade) in best.items()
-    }
+        begin = table.date(row, line, "roleStartDate")
+        end = table.date(row, line, "roleEndDate")
+        choice = RoleChoice(
+            org, role, primary, is_current(begin, end, as_of), table.value(row, grade_at)
+        )
+        choices.setdefault(user_id, []).append(choice)
+    return choices
 
 
 def _read_users(
     table: CsvTable | None,
     problems: Problems,
-    user_roles: dict[str, tuple[Role, str, bool]],
+    schools: dict[str, SchoolParts],
+    user_roles: dict[str, list[RoleChoice]],
     rejected: set[str],
-) -> tuple[dict[str, Person], set[str]]:
+) -> dict[str, Person]:
+    """Every user, with the role and grade chosen with no school in mind (each school's
+    snapshot takes its own); each user with a role at a chosen school goes in its parts."""
     everyone: dict[str, Person] = {}
-    in_school: set[str] = set()
     if table is None:
-        return everyone, in_school
+        return everyone
     ix = table.index
     get = ix.get
     given_at, family_at, email_at, number_at = (
@@ -281,41 +301,43 @@ def _read_users(
                 "export a roles.csv row for every user",
             )
             continue
-        role, grade, belongs = found
-        # Limitation: SDS v2.1 has no inactive flag (a leaver is dropped from the upload), and
-        # roleEndDate is checked but not applied, so every person an SDS export lists is active.
+        chosen = choose_role(found, None)
+        # Limitation: SDS v2.1 has no inactive flag (a leaver is dropped from the upload), so
+        # a person listed with no roleEndDate stays active even after leaving.
         everyone[user_id] = Person(
             mis_id=user_id,
-            role=role,
+            role=chosen.role,
             given_name=table.value(row, given_at),
             family_name=table.value(row, family_at),
             username=row[ix["username"]].strip(),
             email=table.value(row, email_at),
             identifier=table.value(row, number_at),
-            grade=grade,
+            grade=chosen.grade or "",
         )
-        if belongs:
-            in_school.add(user_id)
+        for role_choice in found:
+            parts = schools.get(role_choice.org)
+            if parts is not None:
+                parts.people.add(user_id)
     rejected.update(table.skipped)
-    return everyone, in_school
+    return everyone
 
 
 def _read_classes(
     table: CsvTable | None,
     problems: Problems,
-    school: School,
+    schools: dict[str, SchoolParts],
     orgs: dict[str, Org],
     sessions: dict[str, Session],
     courses: dict[str, tuple[str, str]],
     rule: RegistrationRule,
     have_sessions: bool,
-) -> tuple[dict[str, MisGroup], set[str], set[str]]:
-    """The school's classes as groups, the ids of other schools' classes, the sessions used."""
-    groups: dict[str, MisGroup] = {}
+) -> tuple[ClassIndex, set[str]]:
+    """The chosen schools' classes as groups (each also put in its school's parts), and the
+    ids of every other class."""
+    classes: ClassIndex = {}
     others: set[str] = set()
-    used_sessions: set[str] = set()
     if table is None:
-        return groups, others, used_sessions
+        return classes, others
     ix = table.index
     get = ix.get
     sessions_at, course_at, code_at = get("sessionSourcedIds"), get("courseSourcedId"), get("code")
@@ -338,7 +360,8 @@ def _read_classes(
             )
             others.add(class_id)
             continue
-        if org != school.mis_id:
+        parts = schools.get(org)
+        if parts is None:
             others.add(class_id)
             continue
         for session_id in split_list(table.value(row, sessions_at)):
@@ -351,7 +374,7 @@ def _read_classes(
                     f"session '{session_id}' is not in {where}",
                     "export the class's sessions in academicSessions.csv",
                 )
-            used_sessions.add(session_id)
+            parts.sessions.add(session_id)
         course_code, subject = "", ""
         course_id = table.value(row, course_at)
         if course_id and courses:
@@ -368,26 +391,27 @@ def _read_classes(
         course_code = course_code or table.value(row, code_at)
         title = row[ix["title"]].strip()
         kind = rule.kind(course_code, table.value(row, code_at), title)
-        groups[class_id] = MisGroup(class_id, kind, title, course_code=course_code, subject=subject)
+        group = MisGroup(class_id, kind, title, course_code=course_code, subject=subject)
+        parts.groups[class_id] = group
+        classes[class_id] = (group, parts)
     others.update(table.skipped)
-    return groups, others, used_sessions
+    return classes, others
 
 
 def _read_enrollments(
     table: CsvTable | None,
     problems: Problems,
-    groups: dict[str, MisGroup],
+    classes: ClassIndex,
     other_classes: set[str],
     everyone: dict[str, Person],
     rejected: set[str],
-) -> set[str]:
-    """Put each enrolment into its group; return the ids of everyone enrolled.
+) -> None:
+    """Put each enrolment into its group and its person into the group's school.
 
     SDS enrolments have no id of their own, so a repeated row is merged, not an error.
     """
-    enrolled: set[str] = set()
     if table is None:
-        return enrolled
+        return
     ix = table.index
     class_at, user_at, role_at = ix["classSourcedId"], ix["userSourcedId"], ix["role"]
     roles_cache: dict[str, Role] = {}
@@ -396,8 +420,8 @@ def _read_enrollments(
         if not (class_id and user_id and role_text):
             table.blank(row, line, ENROLLMENTS.required)
             continue
-        group = groups.get(class_id)
-        if group is None:
+        found = classes.get(class_id)
+        if found is None:
             if class_id not in other_classes:
                 problems.add(
                     table.name,
@@ -422,9 +446,9 @@ def _read_enrollments(
         if role is None:
             continue
         roles_cache[role_text] = role
-        enrolled.add(user_id)
+        group, parts = found
+        parts.people.add(user_id)
         if role is Role.STUDENT:
             group.students.add(user_id)
         elif all(link.person_id != user_id for link in group.staff):
             group.staff.append(StaffLink(user_id, role, False))
-    return enrolled
