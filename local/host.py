@@ -187,6 +187,7 @@ class LocalHost:
         """Feed every queue to its function until all of them are empty."""
         report = DrainReport()
         started = time.monotonic()
+        await asyncio.gather(*(self._receiver(queue) for queue in self.queues))
         while True:
             handled = 0
             for queue in self.queues:

@@ -1,17 +1,26 @@
-"""HTTP to Graph: one pooled httpx client, a cached bearer token from any azure-identity
-credential, JSON in and out. No retries here: the batch runner owns them.
+"""HTTP to Graph through msgraph-sdk's request adapter: the SDK authenticates and runs Graph's
+middleware, the gateway sends and reads raw JSON and sees every answer as data. No retries here:
+the batch runner owns them.
 
     transport = Transport(config)
     response = await transport.request("POST", "/$batch", json_body={"requests": [...]})
 
-Why httpx and not msgraph-sdk's request adapter (kiota): measured on the project machine
-(`python -m bench.bench_graph`), the adapter's `send_primitive_async` costs about 0.6 ms more
-client CPU per request than httpx (1.8 against 1.2 ms), which alone would not matter. What
-decides it is control: the adapter raises on every 4xx/5xx (the gateway needs status and
-headers as data), its RetryHandler retries 429s on its own clock, uncapped and invisible to the
-write pacing, and it pulls about 500 msgraph modules into a cold start. The gateway reads and
-writes raw JSON either way, so the adapter would add nothing but those costs. Authentication
-stays azure-identity's.
+How it uses the SDK (msgraph-core's `BaseGraphRequestAdapter`, a kiota `HttpxRequestAdapter`):
+- Authentication is kiota's `AzureIdentityAuthenticationProvider` over the configured
+  azure-identity credential (a `StaticToken` for the emulator). It sends the token to the base
+  URL's host only, refuses plain http except on loopback, and answers a continuous access
+  evaluation challenge (a 401 with claims) by fetching a new token and sending again.
+- Graph's default middleware runs on every request, minus its RetryHandler. That handler
+  retries 429/503/504 on its own clock (Retry-After uncapped and without jitter, fractional
+  values ignored), out of sight of the write pacing, and would repeat a whole `$batch` whose
+  items the runner already retries one by one. The batch runner paces and retries instead.
+- Requests go out through `get_http_response_message`, which returns the httpx response
+  whatever its status. The adapter's `send_*` methods raise on every 4xx/5xx, where the gateway
+  needs status, headers and Graph's error body as data, and would build SDK models (seconds of
+  CPU per 999-object page); bodies are JSON built and parsed here.
+- The SDK's modules are imported when the first Transport is built, never at
+  `import shared.graph`, so the function app's cold start pays for them only in the handlers
+  that talk to Graph.
 """
 
 from __future__ import annotations
@@ -23,16 +32,23 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from shared.graph.config import GraphConfig, StaticToken
+from shared.graph.errors import GraphConfigError
+
+if TYPE_CHECKING:
+    from kiota_http.httpx_request_adapter import HttpxRequestAdapter
 
 log = logging.getLogger(__name__)
 
 TOKEN_REFRESH_MARGIN_SECONDS = 300  # renew five minutes before expiry
 CONNECT_TIMEOUT_SECONDS = 10.0
+# The hosts kiota's token provider lets a bearer token travel to over plain http.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)
@@ -49,13 +65,16 @@ class TransportFailure(Exception):
 
 class Transport:
     def __init__(self, config: GraphConfig, *, http: httpx.AsyncClient | None = None) -> None:
+        """`http`, when given, is the client to send through (tests pass a mock transport);
+        its transport is wrapped in Graph's middleware here."""
+        _check_base_url(config.base_url)
         self._config = config
-        self._tokens = _TokenCache(config.credential, config.scopes)
         self._http = http or httpx.AsyncClient(
             http2=config.base_url.startswith("https://"),
             timeout=httpx.Timeout(config.request_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS),
             limits=httpx.Limits(max_connections=config.max_concurrency * 2),
         )
+        self._adapter = _graph_adapter(config, self._http)
 
     def absolute(self, url: str) -> str:
         return url if "://" in url else f"{self._config.base_url}{url}"
@@ -68,18 +87,27 @@ class Transport:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
-        all_headers = {"Authorization": await self._tokens.bearer(), "Accept": "application/json"}
-        content = None
+        from kiota_abstractions.method import Method
+        from kiota_abstractions.request_information import RequestInformation
+
+        info = RequestInformation(Method(method.upper()))
+        info.url = self.absolute(url)
+        # Only names the tracing span: the url above is sent as it is.
+        info.url_template = "{+baseurl}" + url.split("?")[0] if "://" not in url else None
+        info.headers.add("Accept", "application/json")
         if json_body is not None:
-            content = json.dumps(json_body, separators=(",", ":")).encode()
-            all_headers["Content-Type"] = "application/json"
-        all_headers.update(headers or {})
+            info.content = json.dumps(json_body, separators=(",", ":")).encode()
+            info.headers.add("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            info.headers.remove(name)
+            info.headers.add(name, value)
+        span = self._adapter.start_tracing_span(info, "request")
         try:
-            response = await self._http.request(
-                method, self.absolute(url), content=content, headers=all_headers
-            )
+            response = await self._adapter.get_http_response_message(info, span)
         except httpx.TransportError as error:
             raise TransportFailure(f"{method} {url}: {type(error).__name__}: {error}") from error
+        finally:
+            span.end()
         log.debug("%s %s -> %s", method, url, response.status_code)
         return RawResponse(
             status=response.status_code,
@@ -91,6 +119,47 @@ class Transport:
         await self._http.aclose()
 
 
+def _check_base_url(base_url: str) -> None:
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise GraphConfigError(
+        f"GRAPH_BASE_URL={base_url!r}: Graph is reached over https (a bearer token never "
+        "travels over plain http); only a local emulator on localhost or 127.0.0.1 may use http"
+    )
+
+
+def _graph_adapter(config: GraphConfig, http: httpx.AsyncClient) -> HttpxRequestAdapter:
+    """msgraph-core's request adapter on `http`, with Graph's default middleware minus the
+    RetryHandler, and kiota's azure-identity authentication for the base URL's host only."""
+    from kiota_authentication_azure.azure_identity_authentication_provider import (
+        AzureIdentityAuthenticationProvider,
+    )
+    from kiota_http.kiota_client_factory import KiotaClientFactory
+    from kiota_http.middleware import RetryHandler
+    from msgraph_core.base_graph_request_adapter import BaseGraphRequestAdapter
+    from msgraph_core.graph_client_factory import GraphClientFactory
+    from msgraph_core.middleware import GraphTelemetryHandler
+
+    middleware = [
+        handler
+        for handler in KiotaClientFactory.get_default_middleware(None)
+        if not isinstance(handler, RetryHandler)
+    ]
+    middleware.append(GraphTelemetryHandler())
+    client = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
+    auth = AzureIdentityAuthenticationProvider(
+        _CachedCredential(config.credential),
+        scopes=list(config.scopes),
+        allowed_hosts=[urlsplit(config.base_url).hostname or ""],
+    )
+    adapter = BaseGraphRequestAdapter(auth, http_client=client)
+    adapter.base_url = config.base_url
+    return adapter
+
+
 def _json_or_none(content: bytes) -> Any:
     if not content:
         return None
@@ -100,23 +169,27 @@ def _json_or_none(content: bytes) -> Any:
         return {"error": {"code": "", "message": content[:200].decode(errors="replace")}}
 
 
-class _TokenCache:
-    """One token for all requests until shortly before it expires. Sync credentials fetch in a
-    worker thread so the event loop keeps serving other requests meanwhile."""
+class _CachedCredential:
+    """The configured credential as the async credential kiota's provider awaits. The provider
+    asks for a token on every request and would call a sync credential on the event loop, so
+    this keeps one token until shortly before it expires and fetches with a sync credential in
+    a worker thread, leaving the loop free for other requests meanwhile. A claims challenge
+    always fetches anew."""
 
-    def __init__(self, credential: Any, scopes: tuple[str, ...]) -> None:
+    def __init__(self, credential: Any) -> None:
         self._credential = credential
-        self._scopes = scopes
         self._token: Any = None
         self._lock: asyncio.Lock | None = None
 
-    async def bearer(self) -> str:
-        if not self._fresh():
+    async def get_token(self, *scopes: str, claims: str | None = None, **kwargs: Any) -> Any:
+        if claims:
+            self._token = await self._fetch(scopes, claims=claims, **kwargs)
+        elif not self._fresh():
             self._lock = self._lock or asyncio.Lock()
             async with self._lock:
                 if not self._fresh():
-                    self._token = await self._fetch()
-        return f"Bearer {self._token.token}"
+                    self._token = await self._fetch(scopes, **kwargs)
+        return self._token
 
     def _fresh(self) -> bool:
         return (
@@ -124,10 +197,15 @@ class _TokenCache:
             and self._token.expires_on - TOKEN_REFRESH_MARGIN_SECONDS > time.time()
         )
 
-    async def _fetch(self) -> Any:
+    async def _fetch(self, scopes: tuple[str, ...], **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
         get_token = self._credential.get_token
         if isinstance(self._credential, StaticToken):
-            return get_token(*self._scopes)
-        if inspect.iscoroutinefunction(get_token):
-            return await get_token(*self._scopes)
-        return await asyncio.to_thread(get_token, *self._scopes)
+            token = get_token(*scopes, **kwargs)
+        elif inspect.iscoroutinefunction(get_token):
+            token = await get_token(*scopes, **kwargs)
+        else:
+            token = await asyncio.to_thread(get_token, *scopes, **kwargs)
+        # kiota's provider sends only azure-core's AccessToken, not a look-alike.
+        return AccessToken(token.token, int(token.expires_on))

@@ -239,7 +239,7 @@ def people_at_school(
         return people, 0
     school_id = parts.school.mis_id
     roles_not_current = 0
-    for person_id, person in people.items():
+    for person_id, person in list(people.items()):
         choices = roles.get(person_id)
         if not choices:
             continue
@@ -280,15 +280,16 @@ def build_snapshot(
         add_year_groups(groups, by_grade)
         if no_grade:
             problems.warn(f"{no_grade} students have no grade and so are in no year group")
-    if parts.enrolments_out_of_date:
+    out_of_date = parts.enrolments_out_of_date
+    if out_of_date:
         problems.warn(
-            f"{parts.enrolments_out_of_date} enrolments had ended or not yet begun on "
-            f"{as_of.isoformat()}; they are left out of their groups"
+            f"left out of groups: {_count(out_of_date, 'enrolment', 'enrolments')} that had "
+            f"ended or not yet begun on {as_of.isoformat()}"
         )
     if roles_not_current:
         problems.warn(
-            f"{roles_not_current} people's roles at the school had ended or not yet begun on "
-            f"{as_of.isoformat()}; they are inactive"
+            f"inactive: {_count(roles_not_current, 'person', 'people')} whose roles at the "
+            f"school had ended or not yet begun on {as_of.isoformat()}"
         )
     log.info(
         "read %s export for school %s: %d people, %d groups, %d enrolments out of date",
@@ -307,3 +308,7 @@ def build_snapshot(
         warnings=problems.warnings,
         enrolments_out_of_date=parts.enrolments_out_of_date,
     )
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"

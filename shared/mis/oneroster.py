@@ -1,4 +1,4 @@
-"""OneRoster 1.1 and 1.2 CSV exports (bulk) into one school's MIS snapshot.
+"""OneRoster 1.1 and 1.2 CSV exports (bulk) into MIS snapshots, one per school read.
 
 1.2 differs only in users: the role and the orgs move from users.csv to roles.csv. Year
 groups come from the students' grades (OneRoster has no year-group object); `classType` tells

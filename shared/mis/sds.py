@@ -1,4 +1,4 @@
-"""Microsoft School Data Sync v2.1 CSV exports into one school's MIS snapshot.
+"""Microsoft School Data Sync v2.1 CSV exports into MIS snapshots, one per school read.
 
 SDS keeps roles and grades in roles.csv and has no class type, so a per-school pattern on the
 course code or class title marks registration groups; everything else is a teaching group.

@@ -212,10 +212,11 @@ def _groups_to_sync(
     """The enabled kinds' groups, plus groups of other kinds already synced (created on demand)."""
     year = snapshot.academic_year_start
     mapped = {group_id for (group_id, mapped_year) in mappings if mapped_year == year}
+    known_kinds = {kind.value for kind in GroupKind}
     mapped_kinds = {
         GroupKind(m.kind)
         for m in mappings.values()
-        if m.academic_year == year and m.kind in GroupKind._value2member_map_
+        if m.academic_year == year and m.kind in known_kinds
     }
     kinds = set(settings.enabled_kinds) | mapped_kinds
     if only_group is not None and only_group in snapshot.groups:

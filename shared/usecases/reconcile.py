@@ -15,6 +15,7 @@ import hashlib
 import logging
 import time
 from dataclasses import replace
+from datetime import datetime
 
 from shared.domain.naming import mail_nickname
 from shared.graph import GroupSpec, ItemFailure, MembershipChange, NicknameTaken
@@ -23,6 +24,7 @@ from shared.messages.schemas import GroupReconcile, InvalidMessage
 from shared.planner import GroupPlan
 from shared.state import ConcurrencyError, Mapping, MappingState, RunGroupResult
 from shared.usecases.errors import TransientError
+from shared.usecases.planning import REPLICATION_GRACE
 from shared.usecases.services import Services
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ async def reconcile_group(services: Services, message: GroupReconcile) -> RunGro
         mapping, created, bound, failures = await _ensure_group(services, message, mapping, plan)
         result.created = created
         _note_failures(result, failures)
+    elif _recently_created(mapping, started_at):
+        # Created by another delivery or process moments ago: a 404 now means "not yet".
+        services.graph.expect_replication(mapping.graph_id)
 
     # 3. The changes, owners in first and out last (the gateway applies them in that order).
     change = MembershipChange(
@@ -134,6 +139,10 @@ def _left_deleted(mapping: Mapping, message: GroupReconcile) -> bool:
         and not mapping.allow_recreate
         and not message.on_demand
     )
+
+
+def _recently_created(mapping: Mapping, now: datetime) -> bool:
+    return mapping.created_at is not None and now - mapping.created_at < REPLICATION_GRACE
 
 
 def _recreating(mapping: Mapping, message: GroupReconcile) -> bool:

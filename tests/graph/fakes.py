@@ -13,7 +13,7 @@ import httpx
 
 from shared.graph import GraphConfig, StaticToken
 
-BASE_URL = "http://graph.test/v1.0"
+BASE_URL = "https://graph.test/v1.0"
 
 ItemAnswer = tuple[int, dict[str, str], Any]  # status, headers, body
 ItemHandler = Callable[[dict[str, Any]], ItemAnswer]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
 import azure.functions as func
 import pytest
+from azure.servicebus import ServiceBusReceiveMode
+from azure.servicebus.aio import ServiceBusClient
 
 from local.host import LocalHost
 from shared.messages.bus import MessageBus, OutgoingMessage
@@ -24,13 +27,21 @@ NEXT_NIGHT = datetime(2025, 10, 7, 1, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def bus(servicebus):
+async def bus(servicebus):
+    # The stand-in lives for the whole session: start from empty queues.
+    async with ServiceBusClient.from_connection_string(servicebus.connection_string) as client:
+        await asyncio.gather(*(_purge(client, queue) for queue in (*QUEUES, "flaky")))
     with MessageBus(servicebus.connection_string) as bus:
-        # The stand-in lives for the whole session: start from empty queues.
-        for queue in (*QUEUES, "flaky"):
-            while bus.receive(queue, max_messages=100, max_wait_time=0.2):
-                pass
         yield bus
+
+
+async def _purge(client: ServiceBusClient, queue: str) -> None:
+    receiver = client.get_queue_receiver(
+        queue, receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE
+    )
+    async with receiver:
+        while await receiver.receive_messages(max_message_count=100, max_wait_time=0.2):
+            pass
 
 
 @pytest.fixture

@@ -361,7 +361,10 @@ def test_the_documented_json_example_is_a_valid_snapshot(tmp_path: Path):
     path = tmp_path / "example.json"
     path.write_text(example, encoding="utf-8")
 
-    snapshot = read_mis_export(path)
+    snapshot = read_mis_export(path, as_of=date(2026, 1, 12))
+    in_autumn = read_mis_export(path, as_of=date(2025, 12, 19))
 
     assert snapshot.groups["year:7"].students == {"stu-1", "stu-6"}
     assert snapshot.groups["cls-7ma1"].staff[1].primary is True
+    assert snapshot.groups["cls-7ma1"].students == {"stu-1"}
+    assert in_autumn.groups["cls-7ma1"].students == {"stu-1", "stu-6"}

@@ -208,3 +208,18 @@ def _broken_export() -> Iterator[Path]:
         lines[3] = ",".join(lines[3].split(",")[:3])
         users.write_text("\n".join(lines) + "\n")
         yield folder
+
+
+async def test_a_school_targeting_classes_gets_education_classes_with_teachers_in_both_lists(
+    stack, services
+):
+    stack.save_settings(target="classes", enabled_kinds=["year"])
+
+    run = await night(stack, services, "night-1")
+
+    classes = stack.emulator.groups()
+    admin = stack.user(ADMIN_UPN)
+    assert run.summary["dispatched"] == 7
+    assert len(classes) == 7
+    assert all(c["isEducationClass"] for c in classes)
+    assert all(admin in c["owners"] and admin in c["members"] for c in classes)
