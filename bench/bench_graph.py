@@ -1,6 +1,7 @@
 """Benchmark of the Graph gateway on the local emulator: raw JSON against msgraph-sdk models,
-httpx against the SDK's request adapter, and a school's first sync under a write quota against
-its plan's lower bound and against the same sync done with msgraph-sdk typed calls.
+the gateway's transport against plain httpx, a cold process's first request, and a school's
+first sync under a write quota against its plan's lower bound and against the same sync done
+with msgraph-sdk typed calls.
 
     python -m bench.bench_graph            # prints the figures; main() returns them as a dict
 """
@@ -11,9 +12,12 @@ import asyncio
 import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +41,8 @@ BASELINE_SHARE = 0.2  # the SDK baseline syncs this share of the school's links,
 BASELINE_CONCURRENCY = 4
 PAGE_OBJECTS = 999
 TRANSPORT_ROUNDS = 300
+COLD_START_RUNS = 3
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -55,6 +61,7 @@ def main() -> dict[str, Any]:
     options = ("--write-quota", str(WRITE_QUOTA), "--write-window", str(WRITE_WINDOW_SECONDS))
     with start_graph_emulator(*options) as emulator:
         figures["transport"] = asyncio.run(measure_transport(emulator.url))
+        figures["cold_start"] = measure_cold_start(emulator.url)
         groups = seed_school(emulator.url)
         figures["first_sync"] = asyncio.run(gateway_first_sync(emulator.url, groups))
         figures["baseline"] = asyncio.run(sdk_first_sync(emulator.url, groups))
@@ -107,16 +114,21 @@ def measure_parse() -> dict[str, float]:
     }
 
 
-# -- transport: httpx against msgraph-sdk's request adapter --------------------------------
+# -- transport: plain httpx, the gateway's transport, the adapter's send_primitive_async --
 
 
 async def measure_transport(url: str) -> dict[str, float]:
-    """Client CPU per $batch round trip, plain httpx against kiota's send_primitive_async."""
+    """Client CPU per $batch round trip: plain httpx; the gateway's Transport (the SDK's
+    request adapter with Graph's middleware minus its RetryHandler, raw JSON); and the
+    adapter's own send_primitive_async with the full default middleware."""
     from kiota_abstractions.method import Method
     from kiota_abstractions.request_information import RequestInformation
 
+    from shared.graph.transport import Transport
+
     base = f"{url}/v1.0"
-    body = json.dumps({"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1"}]})
+    payload = {"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1"}]}
+    body = json.dumps(payload)
     headers = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
     async with httpx.AsyncClient() as client:
 
@@ -126,6 +138,13 @@ async def measure_transport(url: str) -> dict[str, float]:
 
         httpx_cpu = await _cpu_per_call(plain)
 
+    transport = Transport(GraphConfig(base_url=base, credential=StaticToken("bench")))
+
+    async def gateway() -> None:
+        await transport.request("POST", "/$batch", json_body=payload)
+
+    gateway_cpu = await _cpu_per_call(gateway)
+    await transport.aclose()
     adapter = _sdk_adapter(base)
 
     async def kiota() -> None:
@@ -136,9 +155,51 @@ async def measure_transport(url: str) -> dict[str, float]:
     adapter_cpu = await _cpu_per_call(kiota)
     return {
         "httpx_cpu_ms": httpx_cpu * 1e3,
+        "gateway_cpu_ms": gateway_cpu * 1e3,
+        "gateway_extra_ms": (gateway_cpu - httpx_cpu) * 1e3,
         "adapter_cpu_ms": adapter_cpu * 1e3,
         "adapter_extra_ms": (adapter_cpu - httpx_cpu) * 1e3,
     }
+
+
+COLD_START_PROBE = """
+import json, sys, time, asyncio
+started = time.perf_counter()
+import shared.graph as graph
+imported = time.perf_counter()
+modules_at_import = len(sys.modules)
+
+async def first_request(url):
+    config = graph.GraphConfig(base_url=url, credential=graph.StaticToken("bench"))
+    built_at = time.perf_counter()
+    async with graph.GraphGateway(config) as gateway:
+        built = time.perf_counter()
+        await gateway.get_group("00000000-0000-0000-0000-000000000000")
+        return built - built_at, time.perf_counter() - built
+
+build, request = asyncio.run(first_request(sys.argv[1]))
+print(json.dumps({"import_ms": (imported - started) * 1e3, "modules_at_import":
+    modules_at_import, "build_ms": build * 1e3, "first_request_ms": request * 1e3,
+    "modules_after": len(sys.modules)}))
+"""
+
+
+def measure_cold_start(url: str) -> dict[str, float]:
+    """A fresh process: `import shared.graph`, build a gateway, send its first request (the
+    median of COLD_START_RUNS processes)."""
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", COLD_START_PROBE, f"{url}/v1.0"],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=REPO_ROOT,
+            ).stdout
+        )
+        for _ in range(COLD_START_RUNS)
+    ]
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 async def _cpu_per_call(call: Any) -> float:
@@ -380,8 +441,16 @@ def report(figures: dict[str, Any]) -> None:
     )
     print(
         f"  client CPU per $batch round trip: httpx {transport['httpx_cpu_ms']:.2f} ms, "
-        f"msgraph-sdk adapter {transport['adapter_cpu_ms']:.2f} ms "
+        f"gateway transport on the SDK's adapter {transport['gateway_cpu_ms']:.2f} ms "
+        f"(+{transport['gateway_extra_ms']:.2f} ms), adapter send_primitive_async with its "
+        f"default middleware {transport['adapter_cpu_ms']:.2f} ms "
         f"(+{transport['adapter_extra_ms']:.2f} ms)"
+    )
+    cold = figures["cold_start"]
+    print(
+        f"  cold process: import shared.graph {cold['import_ms']:.0f} ms "
+        f"({cold['modules_at_import']:.0f} modules), build a gateway {cold['build_ms']:.0f} ms, "
+        f"first request {cold['first_request_ms']:.0f} ms ({cold['modules_after']:.0f} modules)"
     )
     print(
         f"  first sync, {STUDENTS} pupils: {sync['groups']} groups, {sync['links']} links, "

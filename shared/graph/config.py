@@ -110,9 +110,10 @@ class GraphConfig:
 
 
 def build_credential(env: Mapping[str, str]) -> Any:
-    """The azure-identity credential named by GRAPH_AUTH. Sync credentials on purpose: the
-    async ones need aiohttp, which the Function App does not ship; the gateway fetches a token
-    in a worker thread about once an hour."""
+    """The azure-identity credential named by GRAPH_AUTH. Sync credentials on purpose: an async
+    one holds an aiohttp session tied to the event loop that first used it and must be closed,
+    while a gateway may be built on any loop (one per invocation); the gateway fetches a token
+    with the sync credential in a worker thread about once an hour."""
     mode = env.get("GRAPH_AUTH", "").strip().lower() or _guess_auth_mode(env)
     if mode not in AUTH_MODES:
         raise GraphConfigError(f"GRAPH_AUTH={mode!r} is not one of {', '.join(AUTH_MODES)}")

@@ -10,17 +10,19 @@ How it uses the SDK (msgraph-core's `BaseGraphRequestAdapter`, a kiota `HttpxReq
   azure-identity credential (a `StaticToken` for the emulator). It sends the token to the base
   URL's host only, refuses plain http except on loopback, and answers a continuous access
   evaluation challenge (a 401 with claims) by fetching a new token and sending again.
-- Graph's default middleware runs on every request, minus its RetryHandler. That handler
+- Graph's default middleware runs on every request (redirects, query-name decoding, user
+  agent and Graph's telemetry headers, tracing spans), minus its RetryHandler. That handler
   retries 429/503/504 on its own clock (Retry-After uncapped and without jitter, fractional
-  values ignored), out of sight of the write pacing, and would repeat a whole `$batch` whose
-  items the runner already retries one by one. The batch runner paces and retries instead.
-- Requests go out through `get_http_response_message`, which returns the httpx response
-  whatever its status. The adapter's `send_*` methods raise on every 4xx/5xx, where the gateway
-  needs status, headers and Graph's error body as data, and would build SDK models (seconds of
-  CPU per 999-object page); bodies are JSON built and parsed here.
+  values ignored), out of sight of the write pacing, and would send a whole `$batch` again
+  while the runner retries its items one by one. The batch runner paces and retries instead.
+- Requests go out through the adapter's `get_http_response_message`, which returns the httpx
+  response whatever its status. Its `send_*` methods raise on every 4xx/5xx, where the gateway
+  needs status, headers and Graph's error body as data. Bodies are JSON built and parsed here,
+  never SDK models (those cost seconds of CPU per 999-object page).
 - The SDK's modules are imported when the first Transport is built, never at
   `import shared.graph`, so the function app's cold start pays for them only in the handlers
-  that talk to Graph.
+  that talk to Graph. msgraph-core's adapter is enough: msgraph-sdk's subclass only adds a
+  `/me` url rewrite and its own version in the telemetry header.
 """
 
 from __future__ import annotations

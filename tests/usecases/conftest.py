@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from shared.usecases.services import Services
 SCHOOL_STUDENTS = 60
 ADMIN_UPN = "it.admin@oakfield.example.org"
 TEACHER_UPN = "requesting.teacher@oakfield.example.org"
+EXPORTS_START = datetime(2025, 9, 1, 22, 0, tzinfo=UTC)
 
 
 class Emulator:
@@ -60,6 +62,7 @@ class Stack:
     exports: ExportStore
     school: SampleSchool
     user_ids: dict[str, str]
+    uploads: int = 0
 
     @property
     def school_id(self) -> str:
@@ -68,11 +71,16 @@ class Stack:
     def services(self, **overrides: Any) -> Services:
         return Services(self.env, state=self.state, exports=self.exports, **overrides)
 
+    def next_export_id(self) -> str:
+        """Export ids that are times a minute apart, so the newest export is never a tie."""
+        self.uploads += 1
+        return (EXPORTS_START + timedelta(minutes=self.uploads)).strftime("%Y%m%dT%H%M%SZ")
+
     def upload(self, school: SampleSchool | None = None) -> str:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "export"
             write_oneroster(school or self.school, folder)
-            return self.exports.upload_export(self.school_id, folder, uuid.uuid4().hex)
+            return self.exports.upload_export(self.school_id, folder, self.next_export_id())
 
     def save_settings(self, **settings: Any) -> None:
         values = {

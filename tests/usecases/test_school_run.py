@@ -83,7 +83,7 @@ async def test_a_reconcile_delivered_twice_at_once_creates_one_group(stack, serv
 
 async def test_a_bad_export_fails_the_run_before_any_graph_write(stack, services, recorder):
     with _broken_export() as folder:
-        stack.exports.upload_export(stack.school_id, folder, "zz-broken")
+        stack.exports.upload_export(stack.school_id, folder, stack.next_export_id())
     stack.emulator.reset_counters()
 
     run = await night(stack, services, "night-1", recorder)
