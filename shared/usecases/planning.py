@@ -142,6 +142,8 @@ async def read_snapshot(
             path,
             school_id=settings.dfe_number or None,
             registration_pattern=settings.registration_pattern,
+            # Enrolments are current or not on the run's date, not the machine's.
+            as_of=services.clock().date(),
         )
     return snapshot, ref.export_id
 
