@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from local.host import DrainReport, LocalHost
+from local.host import DrainReport, HostSettings, LocalHost
 from local.sample_school import SampleSchool, write_oneroster
 from local.services import RunningService, start_azurite, start_graph_emulator, start_servicebus
 from shared.messages.schemas import nightly_run_id
@@ -46,9 +46,7 @@ class EmulatorAdmin:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._admin = httpx.Client(
-            base_url=f"{url}/_emulator", timeout=ADMIN_HTTP_TIMEOUT_SECONDS
-        )
+        self._admin = httpx.Client(base_url=f"{url}/_emulator", timeout=ADMIN_HTTP_TIMEOUT_SECONDS)
         self._graph = httpx.Client(
             base_url=f"{url}/v1.0",
             timeout=ADMIN_HTTP_TIMEOUT_SECONDS,
@@ -191,6 +189,8 @@ class LocalStack:
     table_prefix: str = ""
     container: str = "mis"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # None: host.json's settings, as the Functions host would read them.
+    host_settings: HostSettings | None = None
 
     def __post_init__(self) -> None:
         self.emulator = EmulatorAdmin(self.graph.url)
@@ -267,9 +267,7 @@ class LocalStack:
 
         directory = school.directory_users()
         known = {user["userPrincipalName"].lower() for user in directory}
-        extras = sorted(
-            {upn.lower() for upn in (*values["admin_owners"], *extra_users)} - known
-        )
+        extras = sorted({upn.lower() for upn in (*values["admin_owners"], *extra_users)} - known)
         directory.extend(_plain_user(upn) for upn in extras)
         ids = self.emulator.seed_users(directory)
         user_ids = {
@@ -295,7 +293,7 @@ class LocalStack:
     # --- nights ---------------------------------------------------------------------------
 
     def host(self) -> LocalHost:
-        return LocalHost(self.env)
+        return LocalHost(self.env, settings=self.host_settings)
 
     async def run_night(self, night: date) -> NightOutcome:
         """Fire the nightly timer as at 01:30 UTC on `night`, drain every queue through the
@@ -364,14 +362,23 @@ def start_stack(
     log_dir: Path | None = None,
     graph_options: Sequence[str] = (),
     servicebus_options: Sequence[str] = (),
+    extra_env: dict[str, str] | None = None,
+    host_settings: HostSettings | None = None,
 ) -> Iterator[LocalStack]:
     """Start the three stand-ins on free loopback ports; stop all of them on the way out,
-    whatever happened (an error, Ctrl-C)."""
+    whatever happened (an error, Ctrl-C). `extra_env` adds or overrides app settings."""
     with contextlib.ExitStack() as running:
         azurite = running.enter_context(start_azurite(log_dir=log_dir))
         graph = running.enter_context(start_graph_emulator(*graph_options, log_dir=log_dir))
         servicebus = running.enter_context(start_servicebus(*servicebus_options, log_dir=log_dir))
-        stack = LocalStack(azurite, graph, servicebus, table_prefix=_prefix())
+        stack = LocalStack(
+            azurite,
+            graph,
+            servicebus,
+            table_prefix=_prefix(),
+            extra_env=dict(extra_env or {}),
+            host_settings=host_settings,
+        )
         running.callback(stack.close)
         yield stack
 

@@ -23,6 +23,10 @@ How it uses the SDK (msgraph-core's `BaseGraphRequestAdapter`, a kiota `HttpxReq
   `import shared.graph`, so the function app's cold start pays for them only in the handlers
   that talk to Graph. msgraph-core's adapter is enough: msgraph-sdk's subclass only adds a
   `/me` url rewrite and its own version in the telemetry header.
+
+The cost, measured against the httpx-only transport this replaced: about 0.6 ms more client CPU
+per 20-item `$batch` round trip, and about 0.1 s and 150 modules more when the first gateway of
+a process is built (`python -m bench.bench_graph` prints both).
 """
 
 from __future__ import annotations

@@ -14,12 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from shared.domain.snapshot import GroupKind, MisGroup, MisSnapshot, Person, Role, School
+from shared.domain.snapshot import (
+    GroupKind,
+    MisGroup,
+    MisSnapshot,
+    Person,
+    Role,
+    School,
+    StaffLink,
+)
 from shared.mis.errors import Problems
 from shared.mis.values import add_year_groups
 
 log = logging.getLogger(__name__)
 
+SCHOOL_ORG = "school"
 SCHOOL_YEAR_SESSION = "schoolyear"
 MAX_SESSION_DEPTH = 10
 # Where nothing says when a school year starts, one starting before this month belongs to
@@ -62,6 +71,11 @@ class SchoolParts:
 ClassIndex = dict[str, tuple[MisGroup, SchoolParts]]
 
 
+def schools_in(orgs: dict[str, Org]) -> list[School]:
+    """The orgs that are schools, in export order."""
+    return [org.school for org in orgs.values() if org.type.lower() == SCHOOL_ORG]
+
+
 @dataclass(frozen=True, slots=True)
 class SchoolChoice:
     """Which schools of an export to read: the one `school_id` names (its sourcedId or DfE
@@ -72,7 +86,7 @@ class SchoolChoice:
 
     def pick(self, orgs: dict[str, Org], problems: Problems, file: str) -> dict[str, SchoolParts]:
         """The chosen schools by MIS id, in export order, each with nothing read yet."""
-        schools = [org.school for org in orgs.values() if org.type.lower() == "school"]
+        schools = schools_in(orgs)
         if self.school_id:
             for school in schools:
                 if self.school_id in (school.mis_id, school.dfe_number):
@@ -122,6 +136,16 @@ class RoleChoice:
     primary: bool
     current: bool = True
     grade: str | None = None
+
+
+def enrol(parts: SchoolParts, group: MisGroup, person_id: str, role: Role, primary: bool) -> None:
+    """Put a person with a current enrolment in the group, staff once each whatever the rows
+    repeat, and in the group's school."""
+    parts.people.add(person_id)
+    if role is Role.STUDENT:
+        group.students.add(person_id)
+    elif all(link.person_id != person_id for link in group.staff):
+        group.staff.append(StaffLink(person_id, role, primary))
 
 
 def choose_role(choices: list[RoleChoice], school_id: str | None) -> RoleChoice:

@@ -137,6 +137,19 @@ class CsvTable:
         )
         return True
 
+    def records(self, required: tuple[str, ...]) -> Iterator[tuple[int, list[str], str]]:
+        """Each row with its line and sourcedId, passing over (after reporting them) rows with a
+        blank `required` value and rows whose sourcedId came before."""
+        id_at = self.index["sourcedId"]
+        seen: dict[str, int] = {}
+        for line, row in self.rows():
+            if self.blank(row, line, required):
+                continue
+            record_id = row[id_at]
+            if self.duplicate(seen, record_id, line, "sourcedId"):
+                continue
+            yield line, row, record_id
+
     def date(self, row: list[str], line: int, column: str) -> date | None:
         """The column's date, None when blank or absent (a bad date is a problem)."""
         at = self.index.get(column)

@@ -19,7 +19,9 @@ from shared.mis.assembly import (
     academic_year_start,
     build_snapshot,
     people_at_school,
+    schools_in,
 )
+from shared.mis.csvrecords import Courses, course_of, read_orgs
 from shared.mis.csvtable import CsvTable, open_table
 from shared.mis.errors import Problems
 from shared.mis.oneroster_people import read_enrollments, read_roles, read_users
@@ -31,7 +33,6 @@ from shared.mis.oneroster_schema import (
     ONEROSTER_12,
     ORGS,
     ROLES_12,
-    SCHOOL_ORG,
     SESSION_TYPES,
     SESSIONS,
     STANDARD_NAMES,
@@ -46,9 +47,9 @@ from shared.mis.values import parse_year, split_list
 
 
 def list_schools(package: ExportPackage, problems: Problems, fmt: str) -> list[School]:
-    orgs = _read_orgs(package, problems, STANDARD_NAMES[fmt])
+    orgs = read_orgs(package, problems, ORGS, standard=STANDARD_NAMES[fmt], statuses=True)
     problems.raise_if_any()
-    return [org.school for org in orgs.values() if org.type.lower() == SCHOOL_ORG]
+    return schools_in(orgs)
 
 
 def read_oneroster(
@@ -92,7 +93,7 @@ def read_oneroster(
         if fmt == ONEROSTER_12
         else None
     )
-    orgs = _read_orgs(package, problems, standard)
+    orgs = read_orgs(package, problems, ORGS, standard=standard, statuses=True)
     problems.raise_if_any()
 
     schools = choice.pick(orgs, problems, "orgs.csv")
@@ -134,43 +135,13 @@ def read_oneroster(
     return snapshots
 
 
-def _read_orgs(package: ExportPackage, problems: Problems, standard: str) -> dict[str, Org]:
-    table = open_table(package, "orgs.csv", ORGS, problems, standard=standard)
-    orgs: dict[str, Org] = {}
-    if table is None:
-        return orgs
-    ix = table.index
-    identifier_at = ix.get("identifier")
-    status_at = ix.get("status")
-    seen: dict[str, int] = {}
-    for line, row in table.rows():
-        if table.blank(row, line, ("sourcedId", "name", "type")):
-            continue
-        org_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, org_id, line, "sourcedId"):
-            continue
-        if is_gone(table, row, status_at, line):
-            continue
-        dfe = row[identifier_at].strip() if identifier_at is not None else ""
-        school = School(org_id, row[ix["name"]].strip(), dfe)
-        orgs[org_id] = Org(school, row[ix["type"]].strip(), line)
-    return orgs
-
-
 def _read_sessions(table: CsvTable | None) -> dict[str, Session]:
     sessions: dict[str, Session] = {}
     if table is None:
         return sessions
     ix = table.index
     parent_at = ix.get("parentSourcedId")
-    seen: dict[str, int] = {}
-    required = ("sourcedId", "type", "startDate", "schoolYear")
-    for line, row in table.rows():
-        if table.blank(row, line, required):
-            continue
-        session_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, session_id, line, "sourcedId"):
-            continue
+    for line, row, session_id in table.records(("sourcedId", "type", "startDate", "schoolYear")):
         # A session with a bad value is still kept, so classes naming it raise nothing more.
         session_type = row[ix["type"]].strip()
         if session_type.lower() not in SESSION_TYPES:
@@ -193,18 +164,12 @@ def _read_sessions(table: CsvTable | None) -> dict[str, Session]:
     return sessions
 
 
-def _read_courses(table: CsvTable) -> dict[str, tuple[str, str]]:
-    """Course id -> (course code, first subject)."""
-    courses: dict[str, tuple[str, str]] = {}
+def _read_courses(table: CsvTable) -> Courses:
+    """Each course's code and first subject."""
+    courses: Courses = {}
     ix = table.index
     code_at, subjects_at = ix.get("courseCode"), ix.get("subjects")
-    seen: dict[str, int] = {}
-    for line, row in table.rows():
-        if table.blank(row, line, ("sourcedId",)):
-            continue
-        course_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, course_id, line, "sourcedId"):
-            continue
+    for _, row, course_id in table.records(("sourcedId",)):
         code = row[code_at].strip() if code_at is not None else ""
         subjects = split_list(row[subjects_at]) if subjects_at is not None else []
         courses[course_id] = (code, subjects[0] if subjects else "")
@@ -217,7 +182,7 @@ def _read_classes(
     schools: dict[str, SchoolParts],
     orgs: dict[str, Org],
     sessions: dict[str, Session],
-    courses: dict[str, tuple[str, str]] | None,
+    courses: Courses | None,
 ) -> tuple[ClassIndex, set[str]]:
     """The chosen schools' classes as groups (each also put in its school's parts), and the
     ids of every other class."""
@@ -275,19 +240,7 @@ def _read_classes(
                     "export the class's terms in academicSessions.csv",
                 )
             parts.sessions.add(term)
-        course_code, subject = "", ""
-        course_id = row[ix["courseSourcedId"]].strip()
-        if courses is not None and course_id:
-            if course_id not in courses:
-                problems.add(
-                    table.name,
-                    line,
-                    "courseSourcedId",
-                    f"course '{course_id}' is not in courses.csv",
-                    "export the class's course in courses.csv",
-                )
-            else:
-                course_code, subject = courses[course_id]
+        course_code, subject = course_of(table, line, row[ix["courseSourcedId"]].strip(), courses)
         if not course_code and code_at is not None:
             course_code = row[code_at].strip()
         if subjects_at is not None and row[subjects_at].strip():

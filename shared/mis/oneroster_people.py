@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.domain.snapshot import Person, Role, StaffLink
+from shared.domain.snapshot import Person, Role
 from shared.mis.assembly import (
     ClassIndex,
     Org,
     RoleChoice,
     SchoolParts,
     choose_role,
+    enrol,
     is_current,
 )
+from shared.mis.csvrecords import roles_of, unknown_user
 from shared.mis.csvtable import CsvTable
 from shared.mis.errors import Problems
 from shared.mis.oneroster_schema import (
@@ -47,13 +49,8 @@ def read_roles(
         return choices
     ix = table.index
     status_at, begin_at, end_at = ix.get("status"), ix.get("beginDate"), ix.get("endDate")
-    seen: dict[str, int] = {}
     required = ("sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId")
-    for line, row in table.rows():
-        if table.blank(row, line, required):
-            continue
-        if table.duplicate(seen, row[ix["sourcedId"]], line, "sourcedId"):
-            continue
+    for line, row, _ in table.records(required):
         if is_gone(table, row, status_at, line):
             continue
         user_id = row[ix["userSourcedId"]]
@@ -91,11 +88,7 @@ def read_roles(
             )
             rejected.add(user_id)
             continue
-        current = True
-        if (begin_at is not None and row[begin_at]) or (end_at is not None and row[end_at]):
-            begin = table.date(row, line, "beginDate")
-            end = table.date(row, line, "endDate")
-            current = is_current(begin, end, as_of)
+        current = _dates_hold(table, row, line, begin_at, end_at, as_of)
         choice = RoleChoice(org, role, role_type == "primary", current)
         choices.setdefault(user_id, []).append(choice)
     return choices
@@ -173,18 +166,8 @@ def read_users(
                         "export the org in orgs.csv or fix the user's orgs",
                     )
         else:
-            found = user_roles.get(user_id)
-            if found is None and user_id in rejected:
-                continue
+            found = roles_of(table, line, user_id, user_roles, rejected)
             if found is None:
-                problems.add(
-                    table.name,
-                    line,
-                    "sourcedId",
-                    f"user '{user_id}' has no role in roles.csv",
-                    "export a roles.csv row for every user",
-                )
-                rejected.add(user_id)
                 continue
             role = choose_role(found, None).role
             org_ids = [choice.org for choice in found]
@@ -268,12 +251,7 @@ def read_enrollments(
         seen.add(enrolment_id)
         if status_at is not None and row[status_at] and is_gone(table, row, status_at, line):
             continue
-        # Most enrolments carry no dates, so the dates are parsed only when there are some.
-        current = True
-        if (begin_at is not None and row[begin_at]) or (end_at is not None and row[end_at]):
-            begin = table.date(row, line, "beginDate")
-            end = table.date(row, line, "endDate")
-            current = is_current(begin, end, as_of)
+        current = _dates_hold(table, row, line, begin_at, end_at, as_of)
 
         found = classes.get(class_id)
         if found is None:
@@ -287,15 +265,7 @@ def read_enrollments(
                 )
             continue
         if user_id not in everyone:
-            if user_id in rejected:
-                continue
-            problems.add(
-                table.name,
-                line,
-                "userSourcedId",
-                f"user '{user_id}' is not in users.csv",
-                "export the user in users.csv or remove the enrolment",
-            )
+            unknown_user(table, line, user_id, rejected)
             continue
         role_text = row[role_at]
         role = roles.get(role_text) or roles.get(role_text.strip().lower())
@@ -320,8 +290,19 @@ def read_enrollments(
         if not current:
             parts.enrolments_out_of_date += 1
             continue
-        parts.people.add(user_id)
-        if role is student:
-            group.students.add(user_id)
-        elif all(link.person_id != user_id for link in group.staff):
-            group.staff.append(StaffLink(user_id, role, primary))
+        enrol(parts, group, user_id, role, primary)
+
+
+def _dates_hold(
+    table: CsvTable,
+    row: list[str],
+    line: int,
+    begin_at: int | None,
+    end_at: int | None,
+    as_of: date,
+) -> bool:
+    """Whether a row's beginDate and endDate hold on `as_of`."""
+    # Most rows carry no dates, so the dates are parsed only when there are some.
+    if (begin_at is None or not row[begin_at]) and (end_at is None or not row[end_at]):
+        return True
+    return is_current(table.date(row, line, "beginDate"), table.date(row, line, "endDate"), as_of)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.domain.snapshot import MisGroup, MisSnapshot, Person, Role, School, StaffLink
+from shared.domain.snapshot import MisGroup, MisSnapshot, Person, Role, School
 from shared.mis.assembly import (
     ClassIndex,
     Org,
@@ -20,10 +20,13 @@ from shared.mis.assembly import (
     academic_year_start,
     build_snapshot,
     choose_role,
+    enrol,
     fallback_year_start,
     is_current,
     people_at_school,
+    schools_in,
 )
+from shared.mis.csvrecords import Courses, course_of, read_orgs, roles_of, unknown_user
 from shared.mis.csvtable import Columns, CsvTable, open_table
 from shared.mis.errors import Problems
 from shared.mis.package import ExportPackage
@@ -64,13 +67,12 @@ SDS_ROLES: dict[str, Role] = {
     **{word.lower(): Role.AIDE for word in _AIDES.split()},
     **{word.lower(): Role.ADMINISTRATOR for word in _OTHER_STAFF.split()},
 }
-SCHOOL_ORG = "school"
 
 
 def list_schools(package: ExportPackage, problems: Problems) -> list[School]:
-    orgs = _read_orgs(package, problems)
+    orgs = read_orgs(package, problems, ORGS, standard=STANDARD)
     problems.raise_if_any()
-    return [org.school for org in orgs.values() if org.type.lower() == SCHOOL_ORG]
+    return schools_in(orgs)
 
 
 def read_sds(
@@ -96,12 +98,12 @@ def read_sds(
     courses_table = open_table(
         package, "courses.csv", COURSES, problems, standard=STANDARD, required=False
     )
-    orgs = _read_orgs(package, problems)
+    orgs = read_orgs(package, problems, ORGS, standard=STANDARD)
     problems.raise_if_any()
 
     schools = choice.pick(orgs, problems, "orgs.csv")
     sessions = _read_sessions(sessions_table) if sessions_table else {}
-    courses = _read_courses(courses_table) if courses_table else {}
+    courses = _read_courses(courses_table) if courses_table else None
     rejected: set[str] = set()
     user_roles = _read_roles(roles, problems, orgs, rejected, as_of)
     everyone = _read_users(users, problems, schools, user_roles, rejected)
@@ -140,35 +142,10 @@ def read_sds(
     return snapshots
 
 
-def _read_orgs(package: ExportPackage, problems: Problems) -> dict[str, Org]:
-    table = open_table(package, "orgs.csv", ORGS, problems, standard=STANDARD)
-    orgs: dict[str, Org] = {}
-    if table is None:
-        return orgs
-    ix = table.index
-    identifier_at = ix.get("identifier")
-    seen: dict[str, int] = {}
-    for line, row in table.rows():
-        if table.blank(row, line, ("sourcedId", "name", "type")):
-            continue
-        org_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, org_id, line, "sourcedId"):
-            continue
-        school = School(org_id, row[ix["name"]].strip(), table.value(row, identifier_at))
-        orgs[org_id] = Org(school, row[ix["type"]].strip(), line)
-    return orgs
-
-
 def _read_sessions(table: CsvTable) -> dict[str, Session]:
     sessions: dict[str, Session] = {}
     ix = table.index
-    seen: dict[str, int] = {}
-    for line, row in table.rows():
-        if table.blank(row, line, ("sourcedId", "type")):
-            continue
-        session_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, session_id, line, "sourcedId"):
-            continue
+    for line, row, session_id in table.records(("sourcedId", "type")):
         start = table.date(row, line, "startDate")
         table.date(row, line, "endDate")
         school_year = None
@@ -182,18 +159,11 @@ def _read_sessions(table: CsvTable) -> dict[str, Session]:
     return sessions
 
 
-def _read_courses(table: CsvTable) -> dict[str, tuple[str, str]]:
-    """Course id -> (course code, subject)."""
-    courses: dict[str, tuple[str, str]] = {}
-    ix = table.index
-    code_at, subject_at = ix.get("code"), ix.get("subject")
-    seen: dict[str, int] = {}
-    for line, row in table.rows():
-        if table.blank(row, line, ("sourcedId",)):
-            continue
-        course_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, course_id, line, "sourcedId"):
-            continue
+def _read_courses(table: CsvTable) -> Courses:
+    """Each course's code and subject."""
+    courses: Courses = {}
+    code_at, subject_at = table.col("code"), table.col("subject")
+    for _, row, course_id in table.records(("sourcedId",)):
         courses[course_id] = (table.value(row, code_at), table.value(row, subject_at))
     return courses
 
@@ -282,24 +252,9 @@ def _read_users(
         get("email"),
         get("userNumber"),
     )
-    seen: dict[str, int] = {}
-    for line, row in table.rows():
-        if table.blank(row, line, ("sourcedId", "username")):
-            continue
-        user_id = row[ix["sourcedId"]]
-        if table.duplicate(seen, user_id, line, "sourcedId"):
-            continue
-        found = user_roles.get(user_id)
-        if found is None and user_id in rejected:
-            continue
+    for line, row, user_id in table.records(("sourcedId", "username")):
+        found = roles_of(table, line, user_id, user_roles, rejected)
         if found is None:
-            problems.add(
-                table.name,
-                line,
-                "sourcedId",
-                f"user '{user_id}' has no role in roles.csv",
-                "export a roles.csv row for every user",
-            )
             continue
         chosen = choose_role(found, None)
         # Limitation: SDS v2.1 has no inactive flag (a leaver is dropped from the upload), so
@@ -328,7 +283,7 @@ def _read_classes(
     schools: dict[str, SchoolParts],
     orgs: dict[str, Org],
     sessions: dict[str, Session],
-    courses: dict[str, tuple[str, str]],
+    courses: Courses | None,
     rule: RegistrationRule,
     have_sessions: bool,
 ) -> tuple[ClassIndex, set[str]]:
@@ -375,19 +330,7 @@ def _read_classes(
                     "export the class's sessions in academicSessions.csv",
                 )
             parts.sessions.add(session_id)
-        course_code, subject = "", ""
-        course_id = table.value(row, course_at)
-        if course_id and courses:
-            if course_id not in courses:
-                problems.add(
-                    table.name,
-                    line,
-                    "courseSourcedId",
-                    f"course '{course_id}' is not in courses.csv",
-                    "export the class's course in courses.csv",
-                )
-            else:
-                course_code, subject = courses[course_id]
+        course_code, subject = course_of(table, line, table.value(row, course_at), courses)
         course_code = course_code or table.value(row, code_at)
         title = row[ix["title"]].strip()
         kind = rule.kind(course_code, table.value(row, code_at), title)
@@ -432,23 +375,11 @@ def _read_enrollments(
                 )
             continue
         if user_id not in everyone:
-            if user_id in rejected:
-                continue
-            problems.add(
-                table.name,
-                line,
-                "userSourcedId",
-                f"user '{user_id}' is not in users.csv",
-                "export the user in users.csv or remove the enrolment",
-            )
+            unknown_user(table, line, user_id, rejected)
             continue
         role = roles_cache.get(role_text) or _role(table, role_text, line)
         if role is None:
             continue
         roles_cache[role_text] = role
         group, parts = found
-        parts.people.add(user_id)
-        if role is Role.STUDENT:
-            group.students.add(user_id)
-        elif all(link.person_id != user_id for link in group.staff):
-            group.staff.append(StaffLink(user_id, role, False))
+        enrol(parts, group, user_id, role, False)

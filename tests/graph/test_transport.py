@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ from azure.core.credentials import AccessToken
 from shared.graph import GraphConfigError
 from shared.graph.transport import Transport
 from tests.graph.fakes import config, error
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CountingCredential:
@@ -138,13 +141,14 @@ async def test_a_claims_challenge_fetches_a_new_token_and_sends_again():
     await transport.aclose()
 
 
-def test_plain_http_is_refused_unless_graph_is_a_local_emulator():
+async def test_plain_http_is_refused_unless_graph_is_a_local_emulator():
     with pytest.raises(GraphConfigError, match="https"):
         Transport(config(base_url="http://graph.test/v1.0"))
 
     local = Transport(config(base_url="http://127.0.0.1:8080/v1.0"))
 
     assert local.absolute("/groups") == "http://127.0.0.1:8080/v1.0/groups"
+    await local.aclose()
 
 
 def test_importing_the_gateway_loads_none_of_the_sdk():
@@ -155,7 +159,7 @@ def test_importing_the_gateway_loads_none_of_the_sdk():
     )
 
     loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     ).stdout
 
     assert loaded.strip() == "[]"
