@@ -1,5 +1,6 @@
 """Steps every reader shares: choosing the schools, the academic year, the registration rule,
-which enrolments and roles are current, and the snapshot each school ends up with.
+which enrolments and roles are current, where an enrolment puts its person, and the snapshot
+each school ends up with.
 
 The format readers turn rows into these small records; the decisions about them live here
 once, so OneRoster, SDS and JSON exports of the same school give the same snapshot.
@@ -14,19 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from shared.domain.snapshot import (
-    GroupKind,
-    MisGroup,
-    MisSnapshot,
-    Person,
-    Role,
-    School,
-    StaffLink,
-)
+from shared.domain.snapshot import GroupKind, MisGroup, MisSnapshot, Person, Role, School, StaffLink
 from shared.mis.errors import Problems
 from shared.mis.values import add_year_groups
 
 log = logging.getLogger(__name__)
+
+# `enrol` runs once per enrolment row, and looking up an enum member costs as much as the rest.
+_STUDENT = Role.STUDENT
 
 SCHOOL_ORG = "school"
 SCHOOL_YEAR_SESSION = "schoolyear"
@@ -142,7 +138,7 @@ def enrol(parts: SchoolParts, group: MisGroup, person_id: str, role: Role, prima
     """Put a person with a current enrolment in the group, staff once each whatever the rows
     repeat, and in the group's school."""
     parts.people.add(person_id)
-    if role is Role.STUDENT:
+    if role is _STUDENT:
         group.students.add(person_id)
     elif all(link.person_id != person_id for link in group.staff):
         group.staff.append(StaffLink(person_id, role, primary))

@@ -1,6 +1,5 @@
 """What the OneRoster and SDS CSV readers share, SDS v2.1 keeping OneRoster's file shapes:
-orgs.csv, and the checks that tie a class to its course, a user to their roles and an
-enrolment to its user."""
+orgs.csv, and the checks that tie records to the orgs, courses, roles and users they name."""
 
 from __future__ import annotations
 
@@ -37,6 +36,17 @@ def read_orgs(
         school = School(org_id, row[ix["name"]].strip(), table.value(row, identifier_at))
         orgs[org_id] = Org(school, row[ix["type"]].strip(), line)
     return orgs
+
+
+def unknown_org(table: CsvTable, line: int, column: str, org: str, reference: str) -> None:
+    """Report a reference to an org that orgs.csv lacks; `reference` says in the remedy what
+    to fix, as in "the role's org"."""
+    table.bad_value(
+        line,
+        column,
+        f"org '{org}' is not in orgs.csv",
+        f"export the org in orgs.csv or fix {reference}",
+    )
 
 
 def course_of(

@@ -8,8 +8,9 @@ is documented in docs/snapshot-format.md. Problems are located by JSON path, e.g
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.domain.snapshot import (
     GroupKind,
@@ -32,6 +33,8 @@ ROLES = {role.value: role for role in Role}
 KINDS = {kind.value: kind for kind in GroupKind}
 FIX = "fix the snapshot file (see docs/snapshot-format.md)"
 DATE_KEYS = ("begin_date", "end_date")
+
+T = TypeVar("T")
 
 
 def snapshot_to_json(snapshot: MisSnapshot) -> dict[str, Any]:
@@ -200,6 +203,37 @@ def _list(item: dict[str, Any], path: str, problems: Problems, name: str) -> lis
     return value
 
 
+def _objects(
+    document: dict[str, Any], key: str, noun: str, problems: Problems, name: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each object of the list under `key`, with its path such as `people[3]`; anything else
+    in the list is a problem."""
+    for index, item in enumerate(_list(document, key, problems, name)):
+        path = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            problems.add(name, None, path, f"each {noun} must be an object", FIX)
+            continue
+        yield path, item
+
+
+def _one_of(
+    item: dict[str, Any], key: str, choices: dict[str, T], path: str, problems: Problems, name: str
+) -> T | None:
+    """The required value under `key`, one of `choices` in any case; None when it is blank or
+    unknown (a problem either way)."""
+    text = _text(item, key, path, problems, name, required=True)
+    value = choices.get(text.lower())
+    if text and value is None:
+        problems.add(
+            name,
+            None,
+            f"{path}.{key}",
+            f"unknown {key} '{text}'; expected one of {', '.join(choices)}",
+            FIX,
+        )
+    return value
+
+
 def _school(document: dict[str, Any], problems: Problems, name: str) -> School:
     school = document.get("school")
     if not isinstance(school, dict):
@@ -216,22 +250,9 @@ def _people(
 ) -> dict[str, Person]:
     """The people; the ids of people with a problem go into `rejected`."""
     people: dict[str, Person] = {}
-    for index, item in enumerate(_list(document, "people", problems, name)):
-        path = f"people[{index}]"
-        if not isinstance(item, dict):
-            problems.add(name, None, path, "each person must be an object", FIX)
-            continue
+    for path, item in _objects(document, "people", "person", problems, name):
         person_id = _text(item, "id", path, problems, name, required=True)
-        role_text = _text(item, "role", path, problems, name, required=True)
-        role = ROLES.get(role_text.lower())
-        if role_text and role is None:
-            problems.add(
-                name,
-                None,
-                f"{path}.role",
-                f"unknown role '{role_text}'; expected one of {', '.join(ROLES)}",
-                FIX,
-            )
+        role = _one_of(item, "role", ROLES, path, problems, name)
         active = item.get("active", True)
         if not isinstance(active, bool):
             problems.add(name, None, f"{path}.active", "active must be true or false", FIX)
@@ -266,22 +287,9 @@ def _groups(
 ) -> None:
     """The groups into `parts`, each with its enrolments current on `as_of`."""
     groups = parts.groups
-    for index, item in enumerate(_list(document, "groups", problems, name)):
-        path = f"groups[{index}]"
-        if not isinstance(item, dict):
-            problems.add(name, None, path, "each group must be an object", FIX)
-            continue
+    for path, item in _objects(document, "groups", "group", problems, name):
         group_id = _text(item, "id", path, problems, name, required=True)
-        kind_text = _text(item, "kind", path, problems, name, required=True)
-        kind = KINDS.get(kind_text.lower())
-        if kind_text and kind is None:
-            problems.add(
-                name,
-                None,
-                f"{path}.kind",
-                f"unknown kind '{kind_text}'; expected one of {', '.join(KINDS)}",
-                FIX,
-            )
+        kind = _one_of(item, "kind", KINDS, path, problems, name)
         group_name = _text(item, "name", path, problems, name, required=True)
         if group_id in groups:
             problems.add(name, None, f"{path}.id", f"duplicate group id '{group_id}'", FIX)

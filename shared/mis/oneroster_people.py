@@ -18,7 +18,7 @@ from shared.mis.assembly import (
     enrol,
     is_current,
 )
-from shared.mis.csvrecords import roles_of, unknown_user
+from shared.mis.csvrecords import roles_of, unknown_org, unknown_user
 from shared.mis.csvtable import CsvTable
 from shared.mis.errors import Problems
 from shared.mis.oneroster_schema import (
@@ -79,13 +79,7 @@ def read_roles(
             continue
         org = row[ix["orgSourcedId"]]
         if org not in orgs:
-            problems.add(
-                table.name,
-                line,
-                "orgSourcedId",
-                f"org '{org}' is not in orgs.csv",
-                "export the org in orgs.csv or fix the role's org",
-            )
+            unknown_org(table, line, "orgSourcedId", org, "the role's org")
             rejected.add(user_id)
             continue
         current = _dates_hold(table, row, line, begin_at, end_at, as_of)
@@ -158,13 +152,7 @@ def read_users(
                 continue
             for org in org_ids:
                 if org not in orgs:
-                    problems.add(
-                        table.name,
-                        line,
-                        "orgSourcedIds",
-                        f"org '{org}' is not in orgs.csv",
-                        "export the org in orgs.csv or fix the user's orgs",
-                    )
+                    unknown_org(table, line, "orgSourcedIds", org, "the user's orgs")
         else:
             found = roles_of(table, line, user_id, user_roles, rejected)
             if found is None:

@@ -1,7 +1,7 @@
 """OneRoster 1.1 and 1.2 CSV: the files, their columns and vocabularies, and manifest.csv.
 
-Only what the readers check lives here; the reading itself is in `oneroster` (orgs, sessions,
-classes) and `oneroster_people` (users, roles, enrolments).
+Only what the readers check lives here; the reading itself is in `oneroster` (sessions,
+courses, classes), `oneroster_people` (users, roles, enrolments) and `csvrecords` (orgs).
 """
 
 from __future__ import annotations
@@ -84,7 +84,6 @@ STATUSES = frozenset({"active", "tobedeleted", "inactive"})
 # "inactive" is OneRoster 1.0's word; exports still carry it and it means the same here.
 GONE_STATUSES = frozenset({"tobedeleted", "inactive"})
 ROLE_TYPES = frozenset({"primary", "secondary"})
-SCHOOL_ORG = "school"
 
 
 def read_manifest(package: ExportPackage, problems: Problems) -> dict[str, str]:

@@ -26,7 +26,14 @@ from shared.mis.assembly import (
     people_at_school,
     schools_in,
 )
-from shared.mis.csvrecords import Courses, course_of, read_orgs, roles_of, unknown_user
+from shared.mis.csvrecords import (
+    Courses,
+    course_of,
+    read_orgs,
+    roles_of,
+    unknown_org,
+    unknown_user,
+)
 from shared.mis.csvtable import Columns, CsvTable, open_table
 from shared.mis.errors import Problems
 from shared.mis.package import ExportPackage
@@ -103,10 +110,12 @@ def read_sds(
 
     schools = choice.pick(orgs, problems, "orgs.csv")
     sessions = _read_sessions(sessions_table) if sessions_table else {}
-    courses = _read_courses(courses_table) if courses_table else None
+    # Every SDS upload carries the same files, so courses.csv may be there with no courses in
+    # it; the classes' course ids are then not checked, as when the file is absent.
+    courses = (_read_courses(courses_table) if courses_table else None) or None
     rejected: set[str] = set()
     user_roles = _read_roles(roles, problems, orgs, rejected, as_of)
-    everyone = _read_users(users, problems, schools, user_roles, rejected)
+    everyone = _read_users(users, schools, user_roles, rejected)
     class_index, other_classes = _read_classes(
         classes, problems, schools, orgs, sessions, courses, rule, sessions_table is not None
     )
@@ -208,13 +217,7 @@ def _read_roles(
             continue
         org = row[ix["orgSourcedId"]]
         if org not in orgs:
-            problems.add(
-                table.name,
-                line,
-                "orgSourcedId",
-                f"org '{org}' is not in orgs.csv",
-                "export the org in orgs.csv or fix the role's org",
-            )
+            unknown_org(table, line, "orgSourcedId", org, "the role's org")
             rejected.add(user_id)
             continue
         try:
@@ -234,7 +237,6 @@ def _read_roles(
 
 def _read_users(
     table: CsvTable | None,
-    problems: Problems,
     schools: dict[str, SchoolParts],
     user_roles: dict[str, list[RoleChoice]],
     rejected: set[str],
@@ -306,13 +308,7 @@ def _read_classes(
             continue
         org = row[ix["orgSourcedId"]]
         if org not in orgs:
-            problems.add(
-                table.name,
-                line,
-                "orgSourcedId",
-                f"org '{org}' is not in orgs.csv",
-                "export the org in orgs.csv or fix the class's org",
-            )
+            unknown_org(table, line, "orgSourcedId", org, "the class's org")
             others.add(class_id)
             continue
         parts = schools.get(org)
