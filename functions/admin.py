@@ -5,6 +5,8 @@
     GET  /api/schools/{school}/runs/{run}/groups       one run's per-group results
     GET  /api/schools/{school}/groups                  groups: MIS students and Microsoft 365 state
     POST /api/commands                                 queue a command; 202 with its message id
+         {"type": "sync-school", "school_id": "4001", "accept_loss": true,
+          "requested_by": "it.admin@school.org"}       approve the export a blocked run read (X1)
     GET  /api/console                                  the console page
 
 Writes only ever become `commands` messages: nothing here calls Graph.
@@ -79,15 +81,24 @@ async def admin_school_groups(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="commands", methods=["POST"])
 async def admin_commands(req: func.HttpRequest) -> func.HttpResponse:
     from shared.messages.schemas import InvalidMessage
-    from shared.usecases.queries import command_from_request, submit_command
+    from shared.usecases.errors import CommandRejected
+    from shared.usecases.queries import command_from_request, pin_loss_approval, submit_command
 
     try:
         command = command_from_request(req.get_json())
     except ValueError as error:
         reason = error.reason if isinstance(error, InvalidMessage) else "the body is not JSON"
         return _problem(400, reason)
-    sent_id = await submit_command(await services(), command)
-    return _json({"message_id": sent_id, "command_id": command.command_id}, status=202)
+    ports = await services()
+    try:
+        command = await pin_loss_approval(ports, command)
+    except CommandRejected as error:
+        return _problem(409, str(error))
+    sent_id = await submit_command(ports, command)
+    answer = {"message_id": sent_id, "command_id": command.command_id}
+    if getattr(command, "accept_loss", False):
+        answer["export_id"] = command.export_id
+    return _json(answer, status=202)
 
 
 @bp.function_name("admin_console")

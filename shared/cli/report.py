@@ -66,6 +66,10 @@ def print_run(run: dict[str, Any], groups: list[dict[str, Any]]) -> None:
     )
     if run.get("error"):
         print(f"  error: {run['error']}")
+    for warning in summary.get("warnings", []):
+        print(f"  warning: {warning}")
+    if summary.get("loss_approval"):
+        print(f"  {_approval_line(summary['loss_approval'])}")
     figures = [
         f"{name.replace('_', ' ')} {summary[name]}"
         for name in (
@@ -88,3 +92,17 @@ def print_run(run: dict[str, Any], groups: list[dict[str, Any]]) -> None:
         print(f"  {group['outcome']:<18} {name:<40} {counts}{errors}")
     if len(groups) > MAX_GROUPS_PRINTED:
         print(f"  ... and {len(groups) - MAX_GROUPS_PRINTED} more groups (use --json)")
+
+
+def _approval_line(approval: dict[str, Any]) -> str:
+    """Who approved a loss past the safety limits (X1), for which export, and whether it held."""
+    who = approval.get("requested_by") or "an admin"
+    export = approval.get("export_id") or "(none named)"
+    if approval.get("applied"):
+        blocked = approval.get("blocked_run")
+        return f"loss approved by {who} for export {export}" + (
+            f" (blocked in run {blocked})" if blocked else ""
+        )
+    if approval.get("note"):
+        return f"loss approval by {who}: {approval['note']}"
+    return f"loss approval by {who} for export {export} did not apply"

@@ -88,13 +88,29 @@ class GroupReconcile:
 
 @dataclass(frozen=True, slots=True)
 class SyncSchoolCommand:
-    """Sync one school now (T2)."""
+    """Sync one school now (T2). With `accept_loss`, the admin in `requested_by` approves an
+    export the safety limits blocked (X1): `export_id`, or by default the one the school's
+    newest blocked run read. The run goes ahead only if it reads that very export."""
 
     TYPE: ClassVar[str] = "sync-school"
 
     school_id: str
     requested_by: str = ""
+    accept_loss: bool = False
+    export_id: str = ""
     command_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def validate(self) -> None:
+        if self.accept_loss and not self.requested_by.strip():
+            raise InvalidMessage(
+                "accept_loss needs requested_by: the admin approving the export, kept in the "
+                "run's report"
+            )
+        if self.export_id and not self.accept_loss:
+            raise InvalidMessage(
+                "export_id names the export a loss approval is for: send it with accept_loss "
+                "true, or leave it out"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,8 +84,8 @@ def check_school(
     reason = (
         "run blocked before any change: "
         + "; ".join(problems)
-        + ". Check that the MIS export is complete; if the loss is real, raise the school's "
-        "safety limit (safety.max_student_loss / safety.max_group_loss) for one run."
+        + ". Check that the MIS export is complete; if the loss is real, approve the export or "
+        "raise the school's safety limit (safety.max_student_loss / safety.max_group_loss)."
     )
     return SchoolCheck(
         student_loss=student_loss, group_loss=group_loss, blocked=True, reason=reason

@@ -12,6 +12,7 @@ Records and their entity layout live in `records` and `entities`; this file does
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import re
@@ -66,8 +67,11 @@ log = logging.getLogger(__name__)
 
 TABLE_NAMES = ("Schools", "Mappings", "UserLinks", "Runs", "RunGroups")
 TABLE_PREFIX_SETTING = "STATE_TABLE_PREFIX"
-# Table Storage's limit for one entity group transaction.
+# Table Storage's limits for one entity group transaction: 100 operations and 4 MiB of
+# payload. The budget leaves room for the multipart envelope around the entities.
 TRANSACTION_MAX_OPERATIONS = 100
+TRANSACTION_PAYLOAD_BUDGET = 3_500_000
+TRANSACTION_OPERATION_OVERHEAD_BYTES = 1_000
 TABLE_NAME_MAX_CHARS = 63
 _TABLE_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]*)?$")
 _RUN_INDEX = "run"
@@ -339,6 +343,24 @@ class StateStore:
                 group_result_entity(result, row_key), mode=UpdateMode.REPLACE
             )
 
+    def record_group_results(self, results: Iterable[RunGroupResult]) -> int:
+        """Write many groups' outcomes, in transactions of at most 100 rows per school; returns
+        how many rows were written. As with `record_group_result`, a redelivered run overwrites
+        its own rows; a group given twice keeps its last result."""
+        by_school: dict[str, dict[str, Entity]] = {}
+        for result in results:
+            row_key = composite_key(result.run_id, result.mis_group_id)
+            # A transaction may name each row once, so a repeated group keeps its last result.
+            by_school.setdefault(result.school_id, {})[row_key] = group_result_entity(
+                result, row_key
+            )
+        for school_id, entities in by_school.items():
+            operations = [("upsert", e, {"mode": UpdateMode.REPLACE}) for e in entities.values()]
+            self._transact(
+                "RunGroups", f"recording group results of school {school_id}", operations
+            )
+        return sum(len(entities) for entities in by_school.values())
+
     def list_group_results(self, school_id: str, run_id: str) -> list[RunGroupResult]:
         low, high = prefix_range(run_id)
         query = "PartitionKey eq @school and RowKey ge @low and RowKey lt @high"
@@ -375,14 +397,38 @@ class StateStore:
             )
 
     def _transact(self, table: str, what: str, operations: list[tuple]) -> list[str]:
-        """Submit `operations` (one partition) in transactions of at most 100; their ETags."""
+        """Submit `operations` (one partition) in transactions of at most 100 operations and
+        Table Storage's payload limit; returns their ETags in order."""
         etags: list[str] = []
-        for start in range(0, len(operations), TRANSACTION_MAX_OPERATIONS):
-            chunk = operations[start : start + TRANSACTION_MAX_OPERATIONS]
+        for chunk in _transactions(operations):
             with self._errors(what, table):
                 results = self._table(table).submit_transaction(chunk)
             etags.extend(result.get("etag", "") for result in results)
         return etags
+
+
+def _transactions(operations: list[tuple]) -> Iterator[list[tuple]]:
+    """`operations` cut into transactions of at most 100 operations and the payload budget."""
+    chunk: list[tuple] = []
+    size = 0
+    for operation in operations:
+        cost = _operation_bytes(operation[1])
+        if chunk and (
+            len(chunk) == TRANSACTION_MAX_OPERATIONS or size + cost > TRANSACTION_PAYLOAD_BUDGET
+        ):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(operation)
+        size += cost
+    if chunk:
+        yield chunk
+
+
+def _operation_bytes(entity: Entity) -> int:
+    # The entity as JSON with every non-ASCII character escaped (the worst case on the wire),
+    # plus its part's headers in the multipart request.
+    body = json.dumps(entity, default=str, ensure_ascii=True)
+    return len(body) + TRANSACTION_OPERATION_OVERHEAD_BYTES
 
 
 def _by_school(mappings: Iterable[Mapping]) -> Iterator[tuple[str, list[Mapping]]]:

@@ -1,5 +1,6 @@
-"""On-demand commands (T2, C1, C2, X2): sync a school or a group now, create or delete one
-group, release a group's held removals.
+"""On-demand commands (T2, C1, C2, X1, X2): sync a school or a group now (a school past its
+safety limits with an admin's approval), create or delete one group, release a group's held
+removals.
 
     await handle_command(services, CreateGroupCommand(...), send_to_queue(services))
 
@@ -25,6 +26,7 @@ from shared.messages.schemas import (
 from shared.mis import MisExportError
 from shared.planner import plan_group, resolve_desired
 from shared.state import Mapping, MappingState, Run, RunGroupResult, RunStatus
+from shared.usecases.approval import LossApproval
 from shared.usecases.dispatch import Dispatch, reconcile_inline
 from shared.usecases.errors import CommandRejected
 from shared.usecases.people import resolve_people
@@ -54,7 +56,12 @@ async def handle_command(services: Services, command: Command, dispatch: Dispatc
     log.info("school %s: command %s (%s)", command.school_id, command.TYPE, run_id)
     match command:
         case SyncSchoolCommand():
-            return await run_school(services, command.school_id, run_id, TRIGGER, dispatch)
+            approval = None
+            if command.accept_loss:
+                approval = LossApproval(command.requested_by, command.export_id)
+            return await run_school(
+                services, command.school_id, run_id, TRIGGER, dispatch, accept_loss=approval
+            )
         case SyncGroupCommand():
             return await run_school(
                 services,

@@ -2,8 +2,8 @@
 commands share, up to (not including) any write to Microsoft 365.
 
     settings = school_settings(load_school(services, "4001"))
-    snapshot, export_id = await read_snapshot(services, "4001", settings)
-    plan = await plan_school(services, "4001", run_id, snapshot, settings)
+    read = await read_export(services, "4001", settings)    # snapshot, export id and time
+    plan = await plan_school(services, "4001", run_id, read.snapshot, settings)
 """
 
 from __future__ import annotations
@@ -125,9 +125,25 @@ def school_settings(record: SchoolRecord) -> SchoolSettings:
         ) from error
 
 
+@dataclass(frozen=True, slots=True)
+class ExportRead:
+    """A school's newest complete export, read: the snapshot, the export's id and its time."""
+
+    snapshot: MisSnapshot
+    export_id: str
+    # When the export was taken: the time in its id, or when its upload completed.
+    exported_at: datetime
+
+
 async def read_snapshot(
     services: Services, school_id: str, settings: SchoolSettings
 ) -> tuple[MisSnapshot, str]:
+    """The newest complete export's snapshot and id; raises `NoExport` or `MisExportError`."""
+    read = await read_export(services, school_id, settings)
+    return read.snapshot, read.export_id
+
+
+async def read_export(services: Services, school_id: str, settings: SchoolSettings) -> ExportRead:
     """The newest complete export, downloaded and read; raises `NoExport` or `MisExportError`."""
     ref = await asyncio.to_thread(services.exports.latest_export, school_id)
     if ref is None:
@@ -145,7 +161,7 @@ async def read_snapshot(
             # Enrolments are current or not on the run's date, not the machine's.
             as_of=services.clock().date(),
         )
-    return snapshot, ref.export_id
+    return ExportRead(snapshot, ref.export_id, ref.exported_at)
 
 
 async def plan_school(

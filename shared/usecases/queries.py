@@ -18,11 +18,14 @@ from shared.messages.schemas import (
     SCHEMA_VERSION,
     Command,
     InvalidMessage,
+    SyncSchoolCommand,
     decode,
     encode,
     message_id,
 )
 from shared.state import Run, RunGroupResult
+from shared.usecases.approval import BLOCKED_RUN_LOOKBACK, newest_blocked_run
+from shared.usecases.errors import CommandRejected
 from shared.usecases.services import Services
 
 
@@ -53,7 +56,8 @@ def run_group_results(services: Services, school_id: str, run_id: str) -> list[d
 
 
 def run_to_dict(run: Run) -> dict[str, Any]:
-    return _plain(run, exclude={"etag"})
+    """The run as JSON-safe values, with its warnings (a stale export) also at the top level."""
+    return {**_plain(run, exclude={"etag"}), "warnings": list(run.summary.get("warnings", []))}
 
 
 def result_to_dict(result: RunGroupResult) -> dict[str, Any]:
@@ -121,6 +125,24 @@ def command_from_request(document: Any) -> Command:
         raise InvalidMessage("send a JSON object with the command's type and fields")
     body = json.dumps({"version": SCHEMA_VERSION, **document}).encode("utf-8")
     return decode(body, COMMANDS_QUEUE)
+
+
+async def pin_loss_approval(services: Services, command: Command) -> Command:
+    """A sync-school that approves a loss (X1) without naming the export gets the export of the
+    school's newest blocked run, fixed now: the one the admin saw blocked, not whichever is
+    newest when the command runs. `CommandRejected` if there is no blocked run to approve."""
+    if not isinstance(command, SyncSchoolCommand) or not command.accept_loss:
+        return command
+    if command.export_id:
+        return command
+    blocked = await asyncio.to_thread(newest_blocked_run, services, command.school_id)
+    if blocked is None:
+        raise CommandRejected(
+            f"school {command.school_id} has no blocked run in its last {BLOCKED_RUN_LOOKBACK} "
+            "runs, so there is no export to approve; send the command without accept_loss, or "
+            "name the export with export_id"
+        )
+    return dataclasses.replace(command, export_id=blocked.summary["export_id"])
 
 
 async def submit_command(services: Services, command: Command) -> str:

@@ -1,6 +1,7 @@
 """One school's run: read and check its MIS export, plan every group, hand on the drifted ones.
 
     run = await run_school(services, "4001", "2025-09-14", "nightly", send_to_queue(services))
+    run = await run_school(..., accept_loss=LossApproval("it.admin@school.org"))  # past X1
 
 The steps are ordered so that nothing in Microsoft 365 changes before the export has been read
 and checked (I4, X1): this module writes only to the state store and hands each group that must
@@ -13,21 +14,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from shared.domain.settings import SchoolSettings
 from shared.mis import MisExportError
-from shared.planner import SchoolCheck, SnapshotFigures, check_school
-from shared.state import ConcurrencyError, Run, RunGroupResult, RunStatus
+from shared.planner import SnapshotFigures, check_school
+from shared.state import ConcurrencyError, Run, RunStatus, SchoolRecord
+from shared.usecases.approval import LossApproval, approval_not_needed, decide_approval
 from shared.usecases.dispatch import Dispatch
 from shared.usecases.errors import CommandRejected
+from shared.usecases.freshness import stale_export_warnings
 from shared.usecases.planning import (
+    ExportRead,
     GroupWork,
     NoExport,
     SchoolPlan,
     load_school,
     plan_school,
-    read_snapshot,
+    read_export,
     school_settings,
 )
 from shared.usecases.services import Services
@@ -47,10 +52,13 @@ async def run_school(
     *,
     only_group: str | None = None,
     release_held: bool = False,
+    accept_loss: LossApproval | None = None,
 ) -> Run:
     """Run one school, or one of its groups (`only_group`, an MIS group id), and return the run.
 
-    Idempotent per run id: a run that already finished is returned as it is.
+    `accept_loss` lets the run past the school's safety limits (X1) if it reads the export the
+    approval names (see `approval.py`). Idempotent per run id: a run that already finished is
+    returned as it is.
     """
     school = await asyncio.to_thread(load_school, services, school_id)
     now = services.clock()
@@ -72,7 +80,7 @@ async def run_school(
 
     # 1. The export, read and validated: a located error stops the run before any change.
     try:
-        snapshot, export_id = await read_snapshot(services, school_id, settings)
+        export = await read_export(services, school_id, settings)
     except NoExport as error:
         return await finish_run(services, run, RunStatus.FAILED, {}, error=str(error))
     except MisExportError as error:
@@ -80,16 +88,19 @@ async def run_school(
         log.warning("school %s: MIS export rejected (%d problems)", school_id, len(error.problems))
         return await finish_run(services, run, RunStatus.FAILED, summary, error=str(error))
     timings["read_export"] = _since(started)
+    snapshot, export_id = export.snapshot, export.export_id
+    summary: dict[str, Any] = {"export_id": export_id}
 
-    # 2. X1: a snapshot that lost too much against the last good one changes nothing.
+    # A stale export is synced all the same, but the admin is told (in the report and the log).
+    _warn_if_stale(services, school_id, export, summary)
+
+    # 2. X1: a snapshot that lost too much against the last good one changes nothing, unless
+    # an admin approved this very export.
     figures = SnapshotFigures.of(snapshot)
-    last_good = SnapshotFigures.from_dict(school.last_good) if school.last_good else None
-    check = check_school(last_good, figures, settings.safety)
-    summary: dict[str, Any] = {"export_id": export_id, "figures": figures.to_dict()}
-    summary["check"] = check.to_dict()
-    if check.blocked:
-        log.warning("school %s: run %s blocked by the safety limits", school_id, run_id)
-        return await finish_run(services, run, RunStatus.BLOCKED, summary, error=check.reason)
+    block = await _safety_block(services, run, school, export_id, figures, settings, accept_loss)
+    summary.update(block.summary)
+    if block.reason:
+        return await finish_run(services, run, RunStatus.BLOCKED, summary, error=block.reason)
 
     # 3. People, desired groups and the groups' current state, planned group by group.
     plan = await plan_school(
@@ -113,7 +124,7 @@ async def run_school(
     if settings.preview_only:
         await _record_plans(services, run, plan, outcome="preview")
         summary["timings"] = timings
-        await _save_last_good(services, school_id, figures, check, only_group)
+        await _save_last_good(services, school_id, figures, only_group)
         return await finish_run(services, run, RunStatus.PLANNED, summary)
 
     # 5. Groups already in line, missing or skipped are recorded here; the rest are handed on.
@@ -125,7 +136,7 @@ async def run_school(
     timings["total"] = _since(started)
     summary["timings"] = timings
 
-    await _save_last_good(services, school_id, figures, check, only_group)
+    await _save_last_good(services, school_id, figures, only_group)
     run = await finish_run(services, run, RunStatus.DONE, summary)
     log.info(
         "school %s: run %s planned %d groups, dispatched %d, in line %d, missing %d",
@@ -137,6 +148,80 @@ async def run_school(
         summary["groups_missing"],
     )
     return run
+
+
+@dataclass(frozen=True, slots=True)
+class _SafetyBlock:
+    """The X1 check's outcome: the reason the run is blocked (empty if it may go on) and what
+    the run summary records of it."""
+
+    reason: str
+    summary: dict[str, Any]
+
+
+async def _safety_block(
+    services: Services,
+    run: Run,
+    school: SchoolRecord,
+    export_id: str,
+    figures: SnapshotFigures,
+    settings: SchoolSettings,
+    approval: LossApproval | None,
+) -> _SafetyBlock:
+    last_good = SnapshotFigures.from_dict(school.last_good) if school.last_good else None
+    check = check_school(last_good, figures, settings.safety)
+    summary: dict[str, Any] = {"figures": figures.to_dict(), "check": check.to_dict()}
+    if not check.blocked:
+        if approval is not None:
+            summary["loss_approval"] = approval_not_needed(approval)
+        return _SafetyBlock("", summary)
+    if approval is None:
+        log.warning("school %s: run %s blocked by the safety limits", run.school_id, run.run_id)
+        how = (
+            f" To approve export {export_id}: groupsync sync --school {run.school_id} "
+            "--accept-loss, or POST a sync-school command with accept_loss and requested_by "
+            "to the admin API."
+        )
+        return _SafetyBlock(check.reason + how, summary)
+
+    decision = await decide_approval(services, run, export_id, approval)
+    summary["loss_approval"] = decision.record
+    if not decision.applied:
+        log.warning(
+            "school %s: run %s blocked; the loss approval does not cover export %s",
+            run.school_id,
+            run.run_id,
+            export_id,
+        )
+        return _SafetyBlock(
+            f"{check.reason} The approval does not apply: {decision.reason}.", summary
+        )
+    log.info(
+        "school %s: run %s goes past the safety limits: export %s approved",
+        run.school_id,
+        run.run_id,
+        export_id,
+    )
+    return _SafetyBlock("", summary)
+
+
+def _warn_if_stale(
+    services: Services, school_id: str, export: ExportRead, summary: dict[str, Any]
+) -> None:
+    warnings = stale_export_warnings(
+        export.export_id,
+        export.exported_at,
+        export.snapshot.academic_year_start,
+        services.clock(),
+    )
+    if warnings:
+        summary["warnings"] = warnings
+        log.warning(
+            "school %s: MIS export %s is stale: %s",
+            school_id,
+            export.export_id,
+            "; ".join(warnings),
+        )
 
 
 async def _record_plans(
@@ -153,22 +238,15 @@ async def _record_plans(
         if outcome is not None or work.message is None
     ]
     rows.extend(plan.skipped)
-    await asyncio.to_thread(_record_all, services, rows)
-
-
-def _record_all(services: Services, rows: list[RunGroupResult]) -> None:
-    for row in rows:
-        services.state.record_group_result(row)
+    # In transactions of 100: a quiet night of a large school is a few requests, not hundreds.
+    await asyncio.to_thread(services.state.record_group_results, rows)
 
 
 async def _save_last_good(
-    services: Services,
-    school_id: str,
-    figures: SnapshotFigures,
-    check: SchoolCheck,
-    only_group: str | None,
+    services: Services, school_id: str, figures: SnapshotFigures, only_group: str | None
 ) -> None:
-    if only_group is not None or check.blocked:
+    """The run got past the safety limits: its figures are the next runs' baseline."""
+    if only_group is not None:
         return
     try:
         await asyncio.to_thread(services.state.save_last_good, school_id, figures.to_dict(), None)

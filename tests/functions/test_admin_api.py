@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import azure.functions as func
 import pytest
@@ -15,6 +16,8 @@ from shared.messages.bus import MessageBus
 from shared.messages.schemas import COMMANDS_QUEUE, decode
 from shared.usecases.dispatch import reconcile_inline
 from shared.usecases.school_run import run_school
+from tests.usecases.conftest import EXPORTS_START
+from tests.usecases.test_loss_approval import LEAVING_YEARS, without_years
 
 
 @pytest.fixture
@@ -107,3 +110,54 @@ async def test_the_console_page_is_served(admin):
 
     assert status == 200
     assert b"<html" in body.lower()
+
+
+async def test_a_loss_approval_is_queued_for_the_export_the_blocked_run_read(
+    stack, services, servicebus, admin
+):
+    await run_school(services, stack.school_id, "night-1", "nightly", reconcile_inline(services))
+    leavers_export = stack.upload(without_years(stack.school, LEAVING_YEARS))
+    await run_school(services, stack.school_id, "night-2", "nightly", reconcile_inline(services))
+    body = json.dumps(
+        {
+            "type": "sync-school",
+            "school_id": stack.school_id,
+            "accept_loss": True,
+            "requested_by": "it.admin@oakfield.example.org",
+        }
+    ).encode()
+
+    status, answer = await admin("admin_commands", method="POST", body=body)
+
+    assert status == 202
+    assert json.loads(answer)["export_id"] == leavers_export
+    with MessageBus(servicebus.connection_string) as bus:
+        received = bus.receive(COMMANDS_QUEUE, max_messages=50, max_wait_time=1)
+    queued = [decode(b"".join(m.body), COMMANDS_QUEUE) for m in received]
+    (approval,) = [c for c in queued if c.command_id == json.loads(answer)["command_id"]]
+    assert approval.accept_loss and approval.export_id == leavers_export
+
+
+async def test_a_loss_approval_for_a_school_with_no_blocked_run_is_refused(stack, admin):
+    body = json.dumps(
+        {"type": "sync-school", "school_id": stack.school_id, "accept_loss": True,
+         "requested_by": "it.admin@oakfield.example.org"}
+    ).encode()  # fmt: skip
+
+    status, answer = await admin("admin_commands", method="POST", body=body)
+
+    assert status == 409
+    assert "no blocked run" in json.loads(answer)["error"]
+
+
+async def test_a_runs_stale_export_warning_is_in_the_runs_list(stack, admin):
+    services = stack.services(clock=lambda: EXPORTS_START + timedelta(days=10))
+    await run_school(services, stack.school_id, "night-1", "nightly", reconcile_inline(services))
+    await services.graph.aclose()
+
+    status, body = await admin("admin_runs", route_params={"school": stack.school_id})
+
+    (run,) = json.loads(body)
+    assert status == 200
+    assert len(run["warnings"]) == 1
+    assert "days before this run" in run["warnings"][0]

@@ -350,3 +350,58 @@ def test_group_results_are_listed_for_their_run_only(store):
 def test_run_status_must_be_a_known_one():
     with pytest.raises(ValueError, match="expected one of planned, blocked"):
         Run("4001", "r1", "nightly", NIGHT, status="finished")
+
+
+def _results(run_id: str, count: int, **fields) -> list[RunGroupResult]:
+    return [
+        RunGroupResult("4001", run_id, f"G{n:03d}", display_name=f"G{n:03d} 4001 2025", **fields)
+        for n in range(count)
+    ]
+
+
+def test_250_group_results_are_written_in_three_transactions(store, monkeypatch):
+    sizes = _count_transactions(store, "RunGroups", monkeypatch)
+    results = _results("r1", 250, outcome="in line")
+
+    written = store.record_group_results(results)
+
+    assert written == 250
+    assert sizes == [100, 100, 50]
+    stored = sorted(store.list_group_results("4001", "r1"), key=lambda r: r.mis_group_id)
+    assert stored == results
+
+
+def test_a_redelivered_run_overwrites_its_group_results_without_duplicates(store):
+    store.record_group_results(_results("r1", 120, outcome="to change", members_added=2))
+
+    store.record_group_results(_results("r1", 120, outcome="in line"))
+
+    stored = store.list_group_results("4001", "r1")
+    assert len(stored) == 120
+    assert {(r.outcome, r.members_added) for r in stored} == {("in line", 0)}
+
+
+def test_a_group_given_twice_in_one_call_keeps_its_last_result(store):
+    first, second = (
+        RunGroupResult("4001", "r1", "7A", outcome="to change"),
+        RunGroupResult("4001", "r1", "7A", outcome="in line"),
+    )
+
+    written = store.record_group_results([first, second])
+
+    assert written == 1
+    assert store.list_group_results("4001", "r1") == [second]
+
+
+def test_group_results_with_long_errors_are_split_under_the_transaction_payload_limit(
+    store, monkeypatch
+):
+    sizes = _count_transactions(store, "RunGroups", monkeypatch)
+    errors = ["x" * 1_000] * 50
+    results = _results("r1", 100, outcome="failed", errors=errors)
+
+    store.record_group_results(results)
+
+    assert len(sizes) == 2
+    assert sum(sizes) == 100
+    assert len(store.list_group_results("4001", "r1")) == 100

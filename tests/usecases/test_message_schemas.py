@@ -17,6 +17,7 @@ from shared.messages.schemas import (
     InvalidMessage,
     SchoolSync,
     SyncGroupCommand,
+    SyncSchoolCommand,
     decode,
     encode,
     message_id,
@@ -148,3 +149,31 @@ def test_a_long_reconcile_id_is_shortened_but_stays_unique():
 
     assert len(ids) == 2
     assert all(len(i) <= MAX_MESSAGE_ID_LENGTH for i in ids)
+
+
+def test_a_loss_approval_survives_a_round_trip():
+    command = SyncSchoolCommand(
+        "4001", requested_by="admin@school.org", accept_loss=True, export_id="20260720T220000Z"
+    )
+
+    decoded = decode(encode(command), COMMANDS_QUEUE)
+
+    assert decoded == command
+
+
+def test_a_loss_approval_must_name_who_approves():
+    with pytest.raises(InvalidMessage) as raised:
+        encode(SyncSchoolCommand("4001", accept_loss=True))
+
+    assert "requested_by" in raised.value.reason
+
+
+def test_an_export_id_without_a_loss_approval_is_refused():
+    body = json.dumps(
+        {"type": "sync-school", "version": 1, "school_id": "4001", "export_id": "e1"}
+    ).encode()
+
+    with pytest.raises(InvalidMessage) as raised:
+        decode(body, COMMANDS_QUEUE)
+
+    assert "accept_loss" in raised.value.reason
