@@ -28,7 +28,14 @@ from typing import Any
 from local.host import HostSettings
 from local.mis_changes import GroupChange, MisChanges, apply_demo_changes, plain_people
 from local.sample_school import generate_school
-from local.stack import LocalStack, NightOutcome, SeededSchool, nights_from_today, start_stack
+from local.stack import (
+    LocalStack,
+    NightOutcome,
+    SeededSchool,
+    current_academic_year,
+    nights_from_today,
+    start_stack,
+)
 from shared.graph.config import TENANT_WRITE_WINDOW_SECONDS, default_write_budget
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 HostSettings.load(), max_concurrent_calls=DEMO_CONCURRENT_CALLS
             ),
         ) as stack:
-            checks = asyncio.run(_demo(stack, args))
+            checks = asyncio.run(_demo_then_close(stack, args))
     except KeyboardInterrupt:
         _say("\nInterrupted: everything the demo started has been stopped.")
         return 130
@@ -100,8 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+async def _demo_then_close(stack: LocalStack, args: argparse.Namespace) -> list[Check]:
+    try:
+        return await _demo(stack, args)
+    finally:
+        await stack.close_host()
+
+
 async def _demo(stack: LocalStack, args: argparse.Namespace) -> list[Check]:
-    school = generate_school(args.students, seed=args.seed)
+    school = generate_school(
+        args.students, seed=args.seed, academic_year_start=current_academic_year()
+    )
     seeded = stack.seed_school(school, extra_users=[f"{DEPUTY_HEAD}@{school.domain}"])
     _say(
         f"School {seeded.school_id} ({school.name}): {len(school.students)} pupils, "
@@ -194,6 +210,7 @@ def night_report(night: NightOutcome, seeded: SeededSchool) -> dict[str, Any]:
         "run_id": run.run_id,
         "status": run.status.value,
         "error": run.error,
+        "warnings": list(summary.get("warnings", [])),
         "export_id": summary.get("export_id"),
         "groups": {
             "in_mis": summary.get("groups", len(rows)),
@@ -256,6 +273,8 @@ def _print_report(
     _say(f"{title} ({report['night']}), school {report['school']}: run {report['status']}")
     if report["error"]:
         _say(f"  Error: {report['error']}")
+    for warning in report["warnings"]:
+        _say(f"  Warning:  {warning}")
     _say(f"  Groups:   {groups['in_mis']} in the MIS ({kinds})")
     _say(
         f"            {groups['created']} created, {groups['changed']} changed, "

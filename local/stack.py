@@ -2,10 +2,11 @@
 the app settings the functions read, a seeded school, and nights played through the real
 function handlers by the local host. Used by the demo, the end-to-end tests and the benchmarks.
 
-    with start_stack() as stack:
+    with start_stack() as stack:                 # inside an async function
         school = stack.seed_school(generate_school(800, seed=1))
         night = await stack.run_night(date.today())
-        print(night.run.status, night.counters["writes"])
+        print(night.run().status, night.counters["writes"])
+        await stack.close_host()
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ class LocalStack:
         self._exports: ExportStore | None = None
         self._export_numbers = itertools.count(1)
         self._schools: list[str] = []
+        self._host: LocalHost | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -293,7 +295,16 @@ class LocalStack:
     # --- nights ---------------------------------------------------------------------------
 
     def host(self) -> LocalHost:
-        return LocalHost(self.env, settings=self.host_settings)
+        """The stack's local host, opened on first use and kept open across nights: closing
+        one costs a second or two of SDK connection shutdown. `close_host` closes it."""
+        if self._host is None:
+            self._host = LocalHost(self.env, settings=self.host_settings)
+        return self._host
+
+    async def close_host(self) -> None:
+        if self._host is not None:
+            host, self._host = self._host, None
+            await host.close()
 
     async def run_night(self, night: date) -> NightOutcome:
         """Fire the nightly timer as at 01:30 UTC on `night`, drain every queue through the
@@ -303,10 +314,10 @@ class LocalStack:
         real time, and the sync compares those stamps with the night's clock.
         """
         self.emulator.reset_counters()
+        host = self.host()
         started = time.monotonic()
-        async with self.host() as host:
-            await host.run_night(nightly_time(night))
-            drain = await host.drain()
+        await host.run_night(nightly_time(night))
+        drain = await host.drain()
         wall_seconds = time.monotonic() - started
         return self.outcome(night, nightly_run_id(night), drain, wall_seconds)
 
@@ -315,12 +326,12 @@ class LocalStack:
         from shared.usecases.queries import submit_command
         from shared.usecases.services import Services
 
-        async with self.host() as host:
-            if at is not None:
-                host.set_time(at)
-            async with Services(self.env) as services:
-                await submit_command(services, command)
-            return await host.drain()
+        host = self.host()
+        if at is not None:
+            host.set_time(at)
+        async with Services(self.env) as services:
+            await submit_command(services, command)
+        return await host.drain()
 
     def outcome(
         self, night: date, run_id: str, drain: DrainReport, wall_seconds: float
@@ -348,6 +359,15 @@ class LocalStack:
 
 def nightly_time(night: date) -> datetime:
     return datetime(night.year, night.month, night.day, NIGHTLY_HOUR, NIGHTLY_MINUTE, tzinfo=UTC)
+
+
+def current_academic_year(today: date | None = None) -> int:
+    """The academic year running today, by the year it started in: a school generated for it
+    gives an export the sync does not flag as stale."""
+    from shared.usecases.freshness import academic_year_end
+
+    today = today or datetime.now(UTC).date()
+    return today.year if today >= academic_year_end(today.year - 1) else today.year - 1
 
 
 def nights_from_today(count: int) -> list[date]:
@@ -384,12 +404,21 @@ def start_stack(
 
 
 def isolated_stack(
-    azurite: RunningService, graph: RunningService, servicebus: RunningService
+    azurite: RunningService,
+    graph: RunningService,
+    servicebus: RunningService,
+    *,
+    host_settings: HostSettings | None = None,
 ) -> LocalStack:
     """A stack on stand-ins that are already running, with tables and an export container of
     its own, and an emptied Graph emulator."""
     stack = LocalStack(
-        azurite, graph, servicebus, table_prefix=_prefix(), container=f"mis-{uuid.uuid4().hex[:12]}"
+        azurite,
+        graph,
+        servicebus,
+        table_prefix=_prefix(),
+        container=f"mis-{uuid.uuid4().hex[:12]}",
+        host_settings=host_settings,
     )
     stack.emulator.reset()
     return stack
