@@ -14,10 +14,9 @@ bp = func.Blueprint()
     arg_name="msg", connection=SERVICE_BUS_CONNECTION, queue_name="commands"
 )
 async def commands(msg: func.ServiceBusMessage) -> None:
+    from shared.messages.schemas import COMMANDS_QUEUE
     from shared.usecases.commands import handle_command
     from shared.usecases.dispatch import send_to_queue
-
-    from shared.messages.schemas import COMMANDS_QUEUE
 
     message = decode_message(msg.get_body(), COMMANDS_QUEUE, msg.message_id)
     ports = await services()
