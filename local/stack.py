@@ -409,6 +409,7 @@ def isolated_stack(
     servicebus: RunningService,
     *,
     host_settings: HostSettings | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> LocalStack:
     """A stack on stand-ins that are already running, with tables and an export container of
     its own, and an emptied Graph emulator."""
@@ -418,6 +419,7 @@ def isolated_stack(
         servicebus,
         table_prefix=_prefix(),
         container=f"mis-{uuid.uuid4().hex[:12]}",
+        extra_env=dict(extra_env or {}),
         host_settings=host_settings,
     )
     stack.emulator.reset()
