@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from shared.domain.matching import DirectoryProperty, MatchRule, MisField
 from shared.domain.snapshot import GroupKind
 
-# MIS vendors whose behaviour differs (SPEC I3, O3); any other vendor needs no special case.
+# MIS vendors whose behaviour differs (rules I3 and O3 in docs/rules.md); any other vendor needs no special case.
 SCHOLARPACK = "scholarpack"
 SEEMIS = "seemis"
 
@@ -53,7 +53,7 @@ class SettingsError(ValueError):
 
 
 class Target(StrEnum):
-    """Where a school's groups live in Microsoft 365 (SPEC S4)."""
+    """Where a school's groups live in Microsoft 365 (rule S4)."""
 
     GROUPS = "groups"
     CLASSES = "classes"
@@ -87,7 +87,7 @@ class SafetyLimits:
 
 @dataclass(frozen=True, slots=True)
 class SchoolSettings:
-    """Per-school settings (SPEC S1-S5, G2, X1-X3) with the defaults a new school gets.
+    """Per-school settings (rules S1-S5, G2 and X1-X3 in docs/rules.md) with the defaults a new school gets.
 
     All three group kinds are enabled by default: a school that turns the sync on most likely
     wants its classes, forms and year groups. The target defaults to Microsoft 365 groups

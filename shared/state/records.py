@@ -115,7 +115,7 @@ class Run:
 
 @dataclass
 class RunGroupResult:
-    """What one group reconcile did in one run (SPEC R1)."""
+    """What one group reconcile did in one run (rule R1 in docs/rules.md)."""
 
     school_id: str
     run_id: str
