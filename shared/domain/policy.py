@@ -3,7 +3,7 @@
     groups = desired_groups(snapshot, settings)                    # nightly: enabled kinds
     one = desired_groups(snapshot, settings, kinds={GroupKind.YEAR})  # on demand: a chosen kind
 
-Pure rules over the MIS snapshot and the school's settings (SPEC O1-O3, O8, O9, I3, I7, G1).
+Pure rules over the MIS snapshot and the school's settings (rules O1-O3, O8, O9, I3, I7 and G1 in docs/rules.md).
 People here are MIS ids; turning them into directory users is the planner's step.
 """
 
@@ -166,7 +166,10 @@ def _staff_owners(
         return []
     if settings.all_staff_own_teaching_groups:
         return sorted({link.person_id for link in eligible})
-    registered = next((link for link in eligible if link.primary), eligible[0])
+    # Exports list staff in no fixed order; choosing by MIS id keeps the same registered
+    # teacher every night instead of swapping owners whenever the rows move (O2).
+    ordered = sorted(eligible, key=lambda link: link.person_id)
+    registered = next((link for link in ordered if link.primary), ordered[0])
     return [registered.person_id]
 
 

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from shared.domain.matching import DirectoryProperty, MatchRule, MisField
 from shared.domain.snapshot import GroupKind
 
-# MIS vendors whose behaviour differs (rules I3 and O3 in docs/rules.md); any other vendor needs no special case.
+# MIS vendors whose behaviour differs (rules I3 and O3 in docs/rules.md); any other vendor
+# needs no special case.
 SCHOLARPACK = "scholarpack"
 SEEMIS = "seemis"
 
@@ -87,7 +88,8 @@ class SafetyLimits:
 
 @dataclass(frozen=True, slots=True)
 class SchoolSettings:
-    """Per-school settings (rules S1-S5, G2 and X1-X3 in docs/rules.md) with the defaults a new school gets.
+    """Per-school settings (rules S1-S5, G2 and X1-X3 in docs/rules.md) with the defaults a new
+    school gets.
 
     All three group kinds are enabled by default: a school that turns the sync on most likely
     wants its classes, forms and year groups. The target defaults to Microsoft 365 groups

@@ -1,6 +1,6 @@
 """The planner: desired groups against Microsoft 365's current state, as plans to apply.
 
-plan = plan_group(owners, members, current, sync_owners, max_member_loss=0.5)
+plan = plan_group(owners, members, current, sync_owners, settings.safety)
 check = check_school(last_good, SnapshotFigures.of(snapshot), settings.safety)
 """
 

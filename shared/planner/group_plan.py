@@ -1,12 +1,12 @@
 """The plan for one group: what to add and remove to bring it in line with the MIS.
 
-    plan = plan_group(owners, members, current, sync_owners, max_member_loss=0.5)
+    plan = plan_group(owners, members, current, sync_owners, settings.safety)
     for step, user_ids in plan.steps(): ...   # add owners, add members, remove members, owners
 
 A pure diff of directory ids with no I/O, kept apart from the calls that apply it. The rules:
 owners added directly in Microsoft 365 stay (O5), members added directly go (O6), only owners
 the sync added are removed and never the last one (O7), and a group about to lose too large a
-share of its members keeps them until an admin releases the removals (X2).
+share of its members keeps them, and its owners, until an admin releases the removals (X2).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from shared.domain.settings import SafetyLimits
 
 PLAN_FORMAT_VERSION = 1
 
@@ -35,7 +37,8 @@ class GroupPlan:
     """The changes for one group, as sorted directory user ids.
 
     `remove_members` are the removals to apply now; when the group would lose more than its
-    share (X2) they are empty and `held_members` holds them instead. `member_loss` is the
+    share (X2) they are empty and `held_members` holds them instead, and the owner removals
+    wait with them in `held_owners`. `member_loss` is the
     share of current members the MIS no longer names. `sync_owners` is what to record, once
     the plan is applied, as the owners the sync itself added. `kept_last_owner` names an
     owner kept only because removing them would leave the group with none.
@@ -47,13 +50,14 @@ class GroupPlan:
     remove_members: tuple[str, ...] = ()
     remove_owners: tuple[str, ...] = ()
     held_members: tuple[str, ...] = ()
+    held_owners: tuple[str, ...] = ()
     member_loss: float = 0.0
     sync_owners: tuple[str, ...] = ()
     kept_last_owner: str | None = None
 
     @property
     def removals_held(self) -> bool:
-        return bool(self.held_members)
+        return bool(self.held_members or self.held_owners)
 
     @property
     def has_changes(self) -> bool:
@@ -63,7 +67,7 @@ class GroupPlan:
     @property
     def is_empty(self) -> bool:
         """The group is in line: nothing to write and nothing held for an admin."""
-        return not self.has_changes and not self.held_members
+        return not self.has_changes and not self.removals_held
 
     def steps(self) -> list[tuple[str, tuple[str, ...]]]:
         """The changes in the order they must be applied (see STEP_ORDER)."""
@@ -79,6 +83,7 @@ class GroupPlan:
             "remove_members": list(self.remove_members),
             "remove_owners": list(self.remove_owners),
             "held_members": list(self.held_members),
+            "held_owners": list(self.held_owners),
             "member_loss": self.member_loss,
             "sync_owners": list(self.sync_owners),
             "kept_last_owner": self.kept_last_owner,
@@ -99,6 +104,7 @@ class GroupPlan:
             remove_members=_ids(data, "remove_members"),
             remove_owners=_ids(data, "remove_owners"),
             held_members=_ids(data, "held_members"),
+            held_owners=_ids(data, "held_owners"),
             member_loss=float(data.get("member_loss", 0.0)),
             sync_owners=_ids(data, "sync_owners"),
             kept_last_owner=data.get("kept_last_owner"),
@@ -117,16 +123,16 @@ def plan_group(
     desired_members: Iterable[str],
     current: CurrentGroup | None,
     sync_owners: Iterable[str],
+    safety: SafetyLimits,
     *,
-    max_member_loss: float,
-    min_held_removals: int = 1,
     release_held_removals: bool = False,
 ) -> GroupPlan:
     """Plan one group; `current` is None when it does not exist in Microsoft 365 yet.
 
     `sync_owners` are the owners the sync added on earlier runs (from the mapping).
-    Removals are held (X2) when the group would lose more than `max_member_loss` of its
-    members and at least `min_held_removals` of them; `release_held_removals` is an admin's
+    Removals are held (X2) when the group would lose more than `safety.max_member_loss` of
+    its members and at least `safety.min_held_removals` of them; the school's limits come
+    whole so that no caller can leave one out. `release_held_removals` is an admin's
     go-ahead for removals that would otherwise be held.
     """
     owners = frozenset(desired_owners)
@@ -153,8 +159,13 @@ def plan_group(
     # Outlook, and a class stops working for a teacher who is not in both lists.
     leaving = current.members - members - staying_owners
     member_loss = len(leaving) / len(current.members) if current.members else 0.0
-    suspicious = member_loss > max_member_loss and len(leaving) >= min_held_removals
-    held = leaving if suspicious and not release_held_removals else frozenset()
+    suspicious = member_loss > safety.max_member_loss and len(leaving) >= safety.min_held_removals
+    holding = suspicious and not release_held_removals
+    held = leaving if holding else frozenset()
+    # A broken export drops a class's teachers as readily as its pupils, so the owner
+    # removals wait for the same admin release as the member removals.
+    held_owners = remove_owners if holding else frozenset()
+    remove_owners = remove_owners - held_owners
 
     recorded = ((frozenset(sync_owners) & current.owners) - remove_owners) | add_owners
     return GroupPlan(
@@ -164,6 +175,7 @@ def plan_group(
         remove_members=tuple(sorted(leaving - held)),
         remove_owners=tuple(sorted(remove_owners)),
         held_members=tuple(sorted(held)),
+        held_owners=tuple(sorted(held_owners)),
         member_loss=round(member_loss, 4),
         sync_owners=tuple(sorted(recorded)),
         kept_last_owner=kept_last_owner,

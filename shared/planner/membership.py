@@ -1,7 +1,7 @@
 """A desired group's owners and members as directory users, ready to diff against Microsoft 365.
 
     wanted = resolve_desired(group, links, admin_ids)
-    plan = plan_group(wanted.owners, wanted.members, current, sync_owners, max_member_loss=0.5)
+    plan = plan_group(wanted.owners, wanted.members, current, sync_owners, settings.safety)
 
 People the directory does not know are listed, never guessed (M2), and the rest of the group
 still syncs.

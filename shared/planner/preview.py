@@ -86,6 +86,7 @@ class SchoolPreview:
             "owners_to_remove": sum(len(p.remove_owners) for p in plans),
             "groups_with_held_removals": sum(1 for p in plans if p.removals_held),
             "held_member_removals": sum(len(p.held_members) for p in plans),
+            "held_owner_removals": sum(len(p.held_owners) for p in plans),
             "people_not_matched": len(self.unmatched_people),
             "inactive_people": self.inactive_people,
         }
@@ -128,8 +129,7 @@ def preview_school(
             wanted.members,
             current.get(group.mis_group_id),
             sync_owners.get(group.mis_group_id, ()),
-            max_member_loss=settings.safety.max_member_loss,
-            min_held_removals=settings.safety.min_held_removals,
+            settings.safety,
         )
         unmatched.update(wanted.unmatched_people)
         previews.append(GroupPreview(group, plan, wanted.unmatched_people, wanted.unmatched_admins))

@@ -2,18 +2,21 @@
 
 The directory is listed once per run (999 users to a page) and indexed by the school's match
 property, so a school of any size costs ceil(users / 999) reads, not one per person. Matches
-are cached as user links; only links that changed are written.
+are cached as user links; only links that changed are written. A person still in the export
+whom tonight's rule misses keeps their cached link, so a failed match never empties a class.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.domain.matching import (
     DirectoryProperty,
+    MatchResult,
     MatchRule,
     directory_index,
     match_people,
@@ -40,6 +43,8 @@ class ResolvedPeople:
     admin_ids: dict[str, str] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    # Active people the rule missed tonight, linked by their cached link instead (sorted ids).
+    from_cache: list[str] = field(default_factory=list)
     unknown_admins: list[str] = field(default_factory=list)
     directory_users: int = 0
     links_written: int = 0
@@ -69,13 +74,23 @@ async def resolve_people(
     by_upn = by_upn or directory_index(users, _UPN_RULE)
     people = [person for person in snapshot.people.values() if person.active]
     matched = match_people(people, rule, index)
+    stored = await asyncio.to_thread(services.state.get_user_links, settings.school_id)
+    from_cache = _cached_links(matched, stored, {str(user["id"]) for user in users})
 
     resolved = ResolvedPeople(
-        links=matched.links,
-        unmatched=matched.unmatched,
-        ambiguous=matched.ambiguous,
+        links={**matched.links, **from_cache},
+        unmatched=[p for p in matched.unmatched if p not in from_cache],
+        ambiguous=[p for p in matched.ambiguous if p not in from_cache],
+        from_cache=sorted(from_cache),
         directory_users=len(users),
     )
+    if from_cache:
+        log.warning(
+            "school %s: %d people not matched by the rule were linked from the cache; "
+            "check their directory accounts and the school's matching setting",
+            settings.school_id,
+            len(from_cache),
+        )
     for upn in settings.admin_owners:
         user_id = by_upn.get(upn.lower())
         if user_id is None:
@@ -95,19 +110,55 @@ async def resolve_people(
 
     values = {person.mis_id: match_value(person, rule) or "" for person in people}
     resolved.links_written = await asyncio.to_thread(
-        _cache_links, services, settings.school_id, matched.links, values, now
+        _cache_links,
+        services,
+        settings.school_id,
+        stored,
+        matched.links,
+        values,
+        set(snapshot.people),
+        now,
     )
     return resolved
+
+
+def _cached_links(
+    matched: MatchResult, stored: dict[str, UserLink], directory_ids: set[str]
+) -> dict[str, str]:
+    """Cached links for the people tonight's rule missed (M2), where the user still exists.
+
+    A changed UPN, a value two people now share or a wrong matching setting would otherwise
+    make every such person look like a leaver and strip classes of pupils and teachers. A
+    directory user already linked tonight, or cached for two people, is never used: one user
+    is never linked to two MIS people.
+
+    Limitation: a cached link has no expiry; it is trusted for as long as the person stays in
+    the export and the user in the directory, so an account handed to someone else keeps the
+    old link until the rule matches again. The run summary counts these people every night.
+    """
+    candidates = {
+        person_id: stored[person_id].user_id
+        for person_id in matched.unmatched
+        if person_id in stored and stored[person_id].user_id in directory_ids
+    }
+    claimed = Counter([*matched.links.values(), *candidates.values()])
+    return {person: user for person, user in candidates.items() if claimed[user] == 1}
 
 
 def _cache_links(
     services: Services,
     school_id: str,
+    stored: dict[str, UserLink],
     links: dict[str, str],
     values: dict[str, str],
+    in_export: set[str],
     now: datetime,
 ) -> int:
-    stored = services.state.get_user_links(school_id)
+    """Save tonight's matches; drop only the links of people gone from the export.
+
+    A person still in the export keeps their link even when tonight's rule misses them: it
+    is the evidence the next run needs to keep them in their groups.
+    """
     fresh = []
     for person_id, user_id in links.items():
         old = stored.get(person_id)
@@ -122,9 +173,7 @@ def _cache_links(
             confirmed = old.confirmed_at
         fresh.append(UserLink(person_id, user_id, values[person_id], confirmed))
     written = services.state.save_user_links(school_id, fresh)
-    # A person no longer matched (left the MIS, or lost their directory account) loses the
-    # link, so a later report never shows a stale match.
-    gone = [person_id for person_id in stored if person_id not in links]
+    gone = [person_id for person_id in stored if person_id not in in_export]
     if gone:
         written += services.state.delete_user_links(school_id, gone)
     return written

@@ -55,7 +55,7 @@ class GroupWork:
     def outcome(self) -> str:
         if self.message is not None:
             return "to create" if self.plan.create else "to change"
-        return "removals held" if self.plan.held_members else "in line"
+        return "removals held" if self.plan.removals_held else "in line"
 
     def result(self, outcome: str) -> RunGroupResult:
         plan = self.plan
@@ -94,8 +94,9 @@ class SchoolPlan:
             "groups_in_line": sum(1 for work in self.work if work.message is None),
             "groups_missing": sum(1 for row in self.skipped if row.outcome == "missing"),
             "groups_skipped": len(self.skipped),
-            "groups_with_held_removals": sum(1 for w in self.work if w.plan.held_members),
+            "groups_with_held_removals": sum(1 for w in self.work if w.plan.removals_held),
             "people_not_matched": len(self.people.unmatched),
+            "people_matched_from_cache": len(self.people.from_cache),
             "people_ambiguous": len(self.people.ambiguous),
             "admin_owners_not_found": list(self.people.unknown_admins),
             "directory_users": self.people.directory_users,
@@ -315,7 +316,7 @@ def _plan_group(
         wanted.members,
         current,
         sync_owners,
-        max_member_loss=settings.safety.max_member_loss,
+        settings.safety,
         release_held_removals=release_held,
     )
     held_changed = mapping is not None and set(plan.held_members) != mapping.held_removals

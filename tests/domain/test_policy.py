@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
 
 from shared.domain.policy import desired_groups
 from shared.domain.settings import SchoolSettings, SettingsError
 from shared.domain.snapshot import GroupKind, MisGroup, Role, School, StaffLink
+from shared.mis import read_mis_export
+from shared.mis.jsonsnapshot import snapshot_to_json
 from tests.domain.snapshots import small_school, snapshot, staff, student, teaching_group
 
 
@@ -44,14 +49,45 @@ def test_teaching_group_is_owned_by_its_primary_teacher():
     assert group.owner_people == ("t2",)
 
 
-def test_without_a_primary_teacher_the_first_teacher_in_mis_order_owns_the_group():
+def test_without_a_primary_teacher_the_teacher_first_by_mis_id_owns_the_group():
     people = [student("s1"), staff("t1"), staff("t2")]
     links = [StaffLink("t2"), StaffLink("t1")]
     school = snapshot(people, [teaching_group("c1", "10X/Ma1", ["s1"], links)])
 
     (group,) = desired_groups(school, settings_for())
 
-    assert group.owner_people == ("t2",)
+    assert group.owner_people == ("t1",)
+
+
+def test_reordering_an_exports_rows_does_not_change_the_registered_teacher(tmp_path):
+    people = [student("s1"), staff("t3"), staff("t1"), staff("t2")]
+    links = [StaffLink("t3"), StaffLink("t1"), StaffLink("t2")]
+    school = snapshot(people, [teaching_group("c1", "10X/Ma1", ["s1"], links)])
+    document = snapshot_to_json(school)
+    reordered = copy.deepcopy(document)
+    for group in reordered["groups"]:
+        group["staff"].reverse()
+    reordered["people"].reverse()
+    first, second = tmp_path / "monday.json", tmp_path / "tuesday.json"
+    first.write_text(json.dumps(document))
+    second.write_text(json.dumps(reordered))
+
+    teaching = {GroupKind.TEACHING}
+    monday = desired_groups(read_mis_export(first), settings_for(), kinds=teaching)
+    tuesday = desired_groups(read_mis_export(second), settings_for(), kinds=teaching)
+
+    assert [g.owner_people for g in monday] == [("t1",)]
+    assert [g.owner_people for g in tuesday] == [("t1",)]
+
+
+def test_of_two_teachers_flagged_primary_the_first_by_mis_id_owns_the_group():
+    people = [student("s1"), staff("t1"), staff("t2")]
+    links = [StaffLink("t2", primary=True), StaffLink("t1", primary=True)]
+    school = snapshot(people, [teaching_group("c1", "10X/Ma1", ["s1"], links)])
+
+    (group,) = desired_groups(school, settings_for())
+
+    assert group.owner_people == ("t1",)
 
 
 def test_a_teacher_who_left_does_not_own_and_the_next_teacher_does():

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from shared.domain.settings import SafetyLimits
 from shared.planner import STEP_ORDER, CurrentGroup, GroupPlan, plan_group
 
 
@@ -13,8 +14,18 @@ def current(owners=(), members=()) -> CurrentGroup:
     return CurrentGroup(owners=frozenset(owners), members=frozenset(members))
 
 
-def plan(owners, members, now, sync_owners=(), *, max_member_loss=1.0, **options) -> GroupPlan:
-    return plan_group(owners, members, now, sync_owners, max_member_loss=max_member_loss, **options)
+def plan(
+    owners,
+    members,
+    now,
+    sync_owners=(),
+    *,
+    max_member_loss=1.0,
+    min_held_removals=1,
+    **options,
+) -> GroupPlan:
+    safety = SafetyLimits(max_member_loss=max_member_loss, min_held_removals=min_held_removals)
+    return plan_group(owners, members, now, sync_owners, safety, **options)
 
 
 def test_a_group_not_in_microsoft_365_is_created_with_its_owners_and_members():
@@ -170,3 +181,58 @@ def test_a_plan_from_another_version_is_refused_with_a_remedy():
 
     with pytest.raises(ValueError, match="plan the group again"):
         GroupPlan.from_dict(data)
+
+
+def test_the_schools_floor_on_held_removals_applies_without_the_caller_naming_it():
+    safety = SafetyLimits(max_member_loss=0.5, min_held_removals=3)
+    now = current(["t1"], ["t1", "s1", "s2"])
+
+    result = plan_group(["t1"], ["t1"], now, ["t1"], safety)
+
+    assert result.remove_members == ("s1", "s2")
+    assert not result.removals_held
+
+
+def test_owner_removals_are_held_while_member_removals_are_held():
+    now = current(["t1", "t2"], ["t1", "t2", "s1", "s2", "s3", "s4"])
+
+    result = plan(["t2"], ["t2"], now, ["t1", "t2"], max_member_loss=0.5)
+
+    assert result.held_members == ("s1", "s2", "s3", "s4", "t1")
+    assert result.held_owners == ("t1",)
+    assert result.remove_owners == ()
+    assert result.remove_members == ()
+    assert result.sync_owners == ("t1", "t2")
+    assert result.removals_held
+
+
+def test_an_admin_release_lets_held_owner_removals_through_too():
+    now = current(["t1", "t2"], ["t1", "t2", "s1", "s2", "s3", "s4"])
+
+    result = plan(
+        ["t2"], ["t2"], now, ["t1", "t2"], max_member_loss=0.5, release_held_removals=True
+    )
+
+    assert result.remove_owners == ("t1",)
+    assert result.held_owners == ()
+    assert result.held_members == ()
+    assert result.sync_owners == ("t2",)
+
+
+def test_an_owner_removal_alone_is_not_held():
+    now = current(["t1", "t2"], ["t1", "t2", "s1", "s2", "s3", "s4"])
+
+    result = plan(["t2"], ["t2", "s1", "s2", "s3", "s4"], now, ["t1", "t2"], max_member_loss=0.5)
+
+    assert result.remove_owners == ("t1",)
+    assert result.held_owners == ()
+
+
+def test_held_owner_removals_survive_a_round_trip_through_json():
+    now = current(["t1", "t2"], ["t1", "t2", "s1", "s2", "s3", "s4"])
+    original = plan(["t2"], ["t2"], now, ["t1", "t2"], max_member_loss=0.5)
+
+    restored = GroupPlan.from_dict(json.loads(json.dumps(original.to_dict())))
+
+    assert restored.held_owners == ("t1",)
+    assert restored == original
