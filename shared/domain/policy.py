@@ -3,7 +3,8 @@
     groups = desired_groups(snapshot, settings)                    # nightly: enabled kinds
     one = desired_groups(snapshot, settings, kinds={GroupKind.YEAR})  # on demand: a chosen kind
 
-Pure rules over the MIS snapshot and the school's settings (rules O1-O3, O8, O9, I3, I7 and G1 in docs/rules.md).
+Pure rules over the MIS snapshot and the school's settings: rules O1-O3, O8, O9, I3, I7 and G1
+in docs/rules.md.
 People here are MIS ids; turning them into directory users is the planner's step.
 """
 
