@@ -14,13 +14,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from shared.messages.bus import CONNECTION_SETTING
+
 if TYPE_CHECKING:
     from shared.messages.schemas import Message
     from shared.usecases.services import Services
 
 log = logging.getLogger(__name__)
 
-SERVICE_BUS_CONNECTION = "ServiceBusConnection"
+# The triggers listen on the connection the handlers send with: one setting for both.
+SERVICE_BUS_CONNECTION = CONNECTION_SETTING
 NIGHTLY_SCHEDULE_SETTING = "NIGHTLY_SCHEDULE"
 DEFAULT_NIGHTLY_SCHEDULE = "0 30 1 * * *"
 

@@ -211,7 +211,6 @@ class LocalStack:
             "STATE_STORAGE_CONNECTION": storage,
             "MIS_EXPORT_CONTAINER": self.container,
             "ServiceBusConnection": bus,
-            "SERVICEBUS_CONNECTION": bus,
             "GRAPH_BASE_URL": f"{self.graph.url}/v1.0",
             "GRAPH_AUTH": "static",
             "GRAPH_TOKEN": LOCAL_GRAPH_TOKEN,

@@ -100,15 +100,15 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       // The host's own storage, by identity (no connection string, shared keys are off).
       AzureWebJobsStorage__accountName: storageAccountName
       AzureWebJobsStorage__credential: 'managedidentity'
-      // The Service Bus triggers' connection="ServiceBusConnection", by identity.
+      // The Service Bus connection="ServiceBusConnection", by identity: the triggers listen
+      // and the handlers send with it (shared/messages).
       ServiceBusConnection__fullyQualifiedNamespace: serviceBusHost
       ServiceBusConnection__credential: 'managedidentity'
       APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
-      // Read by the code (shared/state, shared/messages, shared/graph, functions/).
+      // Read by the code (shared/state, shared/graph, functions/).
       STATE_TABLE_URL: tableEndpoint
       STATE_BLOB_URL: blobEndpoint
-      SERVICEBUS_NAMESPACE: serviceBusHost
       NIGHTLY_SCHEDULE: nightlySchedule
       GRAPH_AUTH: 'managed-identity'
       GRAPH_INSTANCE_COUNT: string(maximumInstanceCount)

@@ -19,6 +19,7 @@ from proton.reactor import Container
 
 from local.servicebus import codec
 from local.servicebus.broker import Broker, LockLost, Outcome
+from local.servicebus.delivery_ids import renumber_incoming
 from local.servicebus.management import handle_cbs, handle_management
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class AmqpHandler(Handler):
     def on_connection_init(self, event) -> None:
         # The SDK's emulator mode speaks plain AMQP without a SASL layer.
         event.transport.sasl().allow_insecure_mechs = True
+        # The SDK may repeat a delivery-id when it sends on one session concurrently.
+        renumber_incoming(event.transport)
 
     def on_connection_remote_open(self, event) -> None:
         if event.connection.state & Endpoint.LOCAL_UNINIT:

@@ -3,7 +3,8 @@ writes: links are added 20 to a PATCH, and one by one only when a PATCH is refus
 
 The order, per group: add owners, add members, then remove members, then remove owners, so a
 group is never left without its new owners while old ones go (Graph refuses to remove the last
-owner). Groups are worked on side by side; the batch runner packs their requests together.
+owner); if an owner add fails, the group's owner removals are put off, as transient failures.
+Groups are worked on side by side; the batch runner packs their requests together.
 What counts as done: a link that already exists, a removal of a link that is not there.
 """
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 # replicates; try the PATCH again this many times before going link by link.
 NEW_GROUP_PATCH_RETRIES = 3
 NEW_GROUP_PATCH_BACKOFF_SECONDS = 2.0
+
+# The status of a change that was not sent; `is_transient` counts it as worth another try.
+NOT_ATTEMPTED_STATUS = 0
 
 ADD_OPERATION = {"owners": "add_owner", "members": "add_member"}
 REMOVE_OPERATION = {"owners": "remove_owner", "members": "remove_member"}
@@ -67,6 +71,10 @@ class LinkWriter:
         failures = [failure for result in added for failure in result]
         # Removals only after every add, and owners last: see the module docstring.
         failures += await self._remove(group_id, "members", change.remove_members)
+        if any(failure.operation == ADD_OPERATION["owners"] for failure in failures):
+            # Old owners go only once the new ones are in place: leave them for a later try.
+            log.debug("group %s: owner removals put off, an owner add failed", group_id)
+            return failures + [_put_off(group_id, user_id) for user_id in change.remove_owners]
         failures += await self._remove(group_id, "owners", change.remove_owners)
         return failures
 
@@ -132,6 +140,19 @@ class LinkWriter:
 
     def _object_url(self, user_id: str) -> str:
         return f"{self._base_url}/directoryObjects/{user_id}"
+
+
+def _put_off(group_id: str, user_id: str) -> ItemFailure:
+    """An owner removal not attempted because a new owner is missing; status 0 makes it
+    transient, so the change is tried again once the add can go through."""
+    return ItemFailure(
+        group_id,
+        REMOVE_OPERATION["owners"],
+        user_id,
+        NOT_ATTEMPTED_STATUS,
+        "ownerRemovalPutOff",
+        f"not removed: a new owner of group {group_id} could not be added yet",
+    )
 
 
 def _failure(group_id: str, operation: str, user_id: str, answer: SubResponse) -> ItemFailure:

@@ -111,10 +111,12 @@ class Transport:
         try:
             response = await self._adapter.get_http_response_message(info, span)
         except httpx.TransportError as error:
-            raise TransportFailure(f"{method} {url}: {type(error).__name__}: {error}") from error
+            path = urlsplit(url).path
+            raise TransportFailure(f"{method} {path}: {type(error).__name__}: {error}") from error
         finally:
             span.end()
-        log.debug("%s %s -> %s", method, url, response.status_code)
+        # The path only: a query (a user lookup's filter) can hold addresses, and logs hold ids.
+        log.debug("%s %s -> %s", method, urlsplit(url).path, response.status_code)
         return RawResponse(
             status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},

@@ -11,24 +11,18 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.servicebus import (
-    ServiceBusClient,
-    ServiceBusMessage,
-    ServiceBusReceivedMessage,
-    ServiceBusReceiveMode,
-    ServiceBusSender,
-    ServiceBusSubQueue,
-)
-from azure.servicebus.exceptions import MessageSizeExceededError
+if TYPE_CHECKING:
+    from azure.servicebus import ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusSender
 
 log = logging.getLogger(__name__)
 
-CONNECTION_SETTING = "SERVICEBUS_CONNECTION"
-NAMESPACE_SETTING = "SERVICEBUS_NAMESPACE"
-# The identity-based connection the Functions trigger uses; the bus reuses it when set.
-TRIGGER_NAMESPACE_SETTING = "ServiceBusConnection__fullyQualifiedNamespace"
+# The one connection the queue triggers and the senders share. The SDK is imported only when a
+# bus is built, so a trigger module can name the setting without a cold start paying for it.
+CONNECTION_SETTING = "ServiceBusConnection"
+# The same connection by managed identity, as the Functions host reads it in Azure.
+NAMESPACE_SETTING = f"{CONNECTION_SETTING}__fullyQualifiedNamespace"
 CLIENT_ID_SETTING = "AZURE_CLIENT_ID"
 
 PropertyValue = str | int | float | bool
@@ -64,6 +58,8 @@ class MessageBus:
         namespace: str | None = None,
         credential: Any = None,
     ) -> None:
+        from azure.servicebus import ServiceBusClient
+
         if connection_string:
             self._client = ServiceBusClient.from_connection_string(connection_string)
         elif namespace:
@@ -82,13 +78,13 @@ class MessageBus:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> MessageBus:
-        """From `SERVICEBUS_CONNECTION` (a connection string, used locally) or
-        `SERVICEBUS_NAMESPACE` / the trigger's `ServiceBusConnection__fullyQualifiedNamespace`
-        (a host name, with the managed identity named by `AZURE_CLIENT_ID` if set)."""
+        """From the triggers' connection: `ServiceBusConnection` (a connection string, used
+        locally) or `ServiceBusConnection__fullyQualifiedNamespace` (a host name, with the
+        managed identity named by `AZURE_CLIENT_ID` if set)."""
         connection_string = env.get(CONNECTION_SETTING)
         if connection_string:
             return cls(connection_string)
-        namespace = env.get(NAMESPACE_SETTING) or env.get(TRIGGER_NAMESPACE_SETTING)
+        namespace = env.get(NAMESPACE_SETTING)
         if not namespace:
             return cls()  # raises BusConfigurationError naming the settings
         from azure.identity import DefaultAzureCredential
@@ -102,6 +98,8 @@ class MessageBus:
         Each batch is sent whole or not at all; if one fails, the batches before it have been
         sent, so callers rely on MessageId duplicate detection to resend everything safely.
         """
+        from azure.servicebus.exceptions import MessageSizeExceededError
+
         if not messages:
             return 0
         # Converted first, so a malformed message fails the call before anything is sent.
@@ -140,6 +138,8 @@ class MessageBus:
     ) -> list[ServiceBusReceivedMessage]:
         """Take up to `max_messages` off a queue (or its dead-letter queue) for good: a tool's
         way to drain or inspect a queue, not the way handlers consume it."""
+        from azure.servicebus import ServiceBusReceiveMode, ServiceBusSubQueue
+
         receiver = self._client.get_queue_receiver(
             queue,
             receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE,
@@ -170,6 +170,8 @@ class MessageBus:
 
 
 def _to_sdk(message: OutgoingMessage) -> ServiceBusMessage:
+    from azure.servicebus import ServiceBusMessage
+
     if message.scheduled_at is not None and message.scheduled_at.utcoffset() is None:
         raise ValueError(
             f"message {message.message_id}: scheduled_at {message.scheduled_at.isoformat()} has "

@@ -129,10 +129,17 @@ async def create_group(services: Services, command: CreateGroupCommand, run_id: 
     requester = people.admin_ids.get(command.requested_by.lower())
     wanted = resolve_desired(desired, people.links, people.admin_ids)
     owners = set(wanted.owners) | ({requester} if requester else set())
-    plan = plan_group(owners, wanted.members, None, (), max_member_loss=1.0)
+    plan = plan_group(owners, wanted.members, None, (), settings.safety)
     # O4 and O5: the requester owns the group as if added by hand, so a later run, which does
     # not know the requester, keeps them instead of removing an owner "the sync added".
-    plan = replace(plan, sync_owners=tuple(o for o in plan.sync_owners if o != requester))
+    # A requester the policy names anyway (the registered teacher, an admin owner) stays the
+    # sync's, so the sync removes them like any other teacher who leaves the class.
+    plan = replace(
+        plan,
+        sync_owners=tuple(
+            owner for owner in plan.sync_owners if owner != requester or owner in wanted.owners
+        ),
+    )
     message = reconcile_message(
         command.school_id,
         run_id,
@@ -156,10 +163,12 @@ async def create_group(services: Services, command: CreateGroupCommand, run_id: 
 async def delete_group(services: Services, command: DeleteGroupCommand, run_id: str) -> Run:
     """C2: delete the group from Microsoft 365; the nightly run leaves it deleted (G6)."""
     await asyncio.to_thread(load_school, services, command.school_id)
+    # Before the run starts: a group the school never synced is rejected without leaving a
+    # run that stays unfinished.
+    mapping = await _chosen_mapping(services, command)
     run = await _start(services, command.school_id, run_id)
     if run.status in FINISHED:
         return run
-    mapping = await _chosen_mapping(services, command)
 
     # The mapping is marked first: if the host dies between the two steps, the nightly run
     # already leaves the group alone, and the redelivered command deletes it.

@@ -64,6 +64,11 @@ async def reconcile_group(services: Services, message: GroupReconcile) -> RunGro
         mapping, created, bound, failures = await _ensure_group(services, message, mapping, plan)
         result.created = created
         _note_failures(result, failures)
+        if _left_deleted(mapping, message):
+            # Limitation: a group this delivery created just as a delete on demand marked the
+            # mapping stays in Microsoft 365, unmapped, until an admin deletes it.
+            result.outcome = "deleted on demand"
+            return await _record(services, result, started)
     elif _recently_created(mapping, started_at):
         # Created by another delivery or process moments ago: a 404 now means "not yet".
         services.graph.expect_replication(mapping.graph_id)
@@ -89,7 +94,7 @@ async def reconcile_group(services: Services, message: GroupReconcile) -> RunGro
     _count_done(result, plan, failures, bound)
 
     # 4. What the sync now owns and holds, for the next run's plan and the admin.
-    await _settle_mapping(services, mapping, plan, failures)
+    await _settle_mapping(services, message, mapping, plan, failures)
     result.held_removals = len(plan.held_members)
     result.outcome = _outcome(result, plan)
     await _record(services, result, started)
@@ -203,12 +208,16 @@ async def _ensure_group(
             allow_recreate=False,
         )
 
-    mapping = await _update_mapping(services, mapping, settle)
+    mapping = await _update_mapping(services, message, mapping, settle)
     return mapping, ensured.created, set(owners), ensured.failures
 
 
 async def _settle_mapping(
-    services: Services, mapping: Mapping, plan: GroupPlan, failures: list[ItemFailure]
+    services: Services,
+    message: GroupReconcile,
+    mapping: Mapping,
+    plan: GroupPlan,
+    failures: list[ItemFailure],
 ) -> None:
     """Record the owners the sync now owns (O7) and the removals held back (X2)."""
     failed_adds = {f.user_id for f in failures if f.operation == "add_owner"}
@@ -225,11 +234,14 @@ async def _settle_mapping(
             state=MappingState.ACTIVE,
         )
 
-    await _update_mapping(services, mapping, settle)
+    await _update_mapping(services, message, mapping, settle)
 
 
-async def _update_mapping(services: Services, mapping: Mapping, change) -> Mapping:
-    """Apply `change` to the mapping with ETag concurrency, re-reading after a lost race."""
+async def _update_mapping(
+    services: Services, message: GroupReconcile, mapping: Mapping, change
+) -> Mapping:
+    """Apply `change` to the mapping with ETag concurrency, re-reading after a lost race. A
+    mapping deleted on demand meanwhile is returned as it is: the delete wins (G6)."""
     for _ in range(MAX_MAPPING_WRITE_ATTEMPTS):
         try:
             return await asyncio.to_thread(services.state.update_mapping, change(mapping))
@@ -242,6 +254,13 @@ async def _update_mapping(services: Services, mapping: Mapping, change) -> Mappi
             )
             if fresh is None:  # pragma: no cover - mappings are never deleted
                 raise
+            if _left_deleted(fresh, message):
+                log.info(
+                    "school %s: MIS group %s deleted on demand during its reconcile; left so",
+                    fresh.school_id,
+                    fresh.mis_group_id,
+                )
+                return fresh
             mapping = fresh
     raise TransientError(
         f"the mapping of MIS group {mapping.mis_group_id} kept changing under this update"

@@ -90,6 +90,13 @@ async def run_school(
     timings["read_export"] = _since(started)
     snapshot, export_id = export.snapshot, export.export_id
     summary: dict[str, Any] = {"export_id": export_id}
+    if only_group is not None and only_group not in snapshot.groups:
+        # Checked before any directory or Graph read: a retry could never find it either.
+        error = (
+            f"MIS group {only_group!r} is not in school {school_id}'s newest export "
+            f"({export_id}); choose a group from the current export"
+        )
+        return await finish_run(services, run, RunStatus.FAILED, summary, error=error)
 
     # A stale export is synced all the same, but the admin is told (in the report and the log).
     _warn_if_stale(services, school_id, export, summary)
@@ -113,10 +120,11 @@ async def run_school(
         release_held=release_held,
     )
     if only_group is not None and not plan.work and not plan.skipped:
-        raise CommandRejected(
-            f"MIS group {only_group!r} is not in school {school_id}'s export, or its kind is "
-            "neither enabled nor already synced; create it on demand instead"
+        error = (
+            f"MIS group {only_group!r} of school {school_id} is of a kind that is neither "
+            "enabled nor already synced; create it on demand instead"
         )
+        return await finish_run(services, run, RunStatus.FAILED, summary, error=error)
     timings.update(plan.timings)
     summary.update(plan.summary())
 

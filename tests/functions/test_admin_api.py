@@ -22,7 +22,7 @@ from tests.usecases.test_loss_approval import LEAVING_YEARS, without_years
 
 @pytest.fixture
 async def admin(stack, servicebus, monkeypatch):
-    for name, value in {**stack.env, "SERVICEBUS_CONNECTION": servicebus.connection_string}.items():
+    for name, value in {**stack.env, "ServiceBusConnection": servicebus.connection_string}.items():
         monkeypatch.setenv(name, value)
     handlers = {
         f.get_function_name(): f.get_user_function() for f in functions_of(function_app.app)

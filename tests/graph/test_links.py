@@ -132,3 +132,36 @@ async def test_memberships_of_many_groups_are_read_in_batches(emulator, gateway)
     assert memberships[gone] is None
     # 42 first pages in 3 batches, then the big group's second members page.
     assert emulator.counters()["requests"] == 4
+
+
+async def test_old_owners_stay_when_the_new_owner_cannot_be_added(emulator, gateway):
+    ids = emulator.seed_users(3)
+    group_id = await new_group(gateway, ids[0])
+    await gateway.apply_changes([MembershipChange(group_id, add_owners=(ids[1],))])
+
+    failures = await gateway.apply_changes(
+        [MembershipChange(group_id, add_owners=("no-such-user",), remove_owners=(ids[1],))]
+    )
+
+    assert set(emulator.groups()[group_id]["owners"]) == {ids[0], ids[1]}
+    put_off = [f for f in failures if f.operation == "remove_owner"]
+    assert [(f.user_id, f.transient) for f in put_off] == [(ids[1], True)]
+
+
+async def test_member_changes_go_ahead_when_the_new_owner_cannot_be_added(emulator, gateway):
+    ids = emulator.seed_users(4)
+    group_id = await new_group(gateway, ids[0])
+    await gateway.apply_changes([MembershipChange(group_id, add_members=(ids[2],))])
+
+    await gateway.apply_changes(
+        [
+            MembershipChange(
+                group_id,
+                add_owners=("no-such-user",),
+                add_members=(ids[3],),
+                remove_members=(ids[2],),
+            )
+        ]
+    )
+
+    assert set(emulator.groups()[group_id]["members"]) == {ids[3]}

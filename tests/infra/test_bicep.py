@@ -21,7 +21,6 @@ SETTINGS_THE_CODE_READS = (
     "NIGHTLY_SCHEDULE",
     "GRAPH_INSTANCE_COUNT",
     "GRAPH_AUTH",
-    "SERVICEBUS_NAMESPACE",
     "ServiceBusConnection__fullyQualifiedNamespace",
     "STATE_TABLE_URL",
     "STATE_BLOB_URL",

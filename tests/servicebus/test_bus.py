@@ -19,7 +19,7 @@ from shared.messages.bus import (
 
 @pytest.fixture(scope="module")
 def bus(servicebus: RunningService) -> Iterator[MessageBus]:
-    with MessageBus.from_env({"SERVICEBUS_CONNECTION": servicebus.connection_string}) as bus:
+    with MessageBus.from_env({"ServiceBusConnection": servicebus.connection_string}) as bus:
         yield bus
 
 
@@ -99,7 +99,7 @@ def test_naive_scheduled_time_is_refused_before_anything_is_sent(
 
 
 def test_bus_without_settings_names_the_settings_to_set() -> None:
-    with pytest.raises(BusConfigurationError, match="SERVICEBUS_CONNECTION"):
+    with pytest.raises(BusConfigurationError, match="ServiceBusConnection"):
         MessageBus.from_env({})
 
 
