@@ -33,6 +33,7 @@ NEW_GROUP_PATCH_BACKOFF_SECONDS = 2.0
 
 # The status of a change that was not sent; `is_transient` counts it as worth another try.
 NOT_ATTEMPTED_STATUS = 0
+PUT_OFF_FOR_GOOD_STATUS = 409
 
 ADD_OPERATION = {"owners": "add_owner", "members": "add_member"}
 REMOVE_OPERATION = {"owners": "remove_owner", "members": "remove_member"}
@@ -71,10 +72,15 @@ class LinkWriter:
         failures = [failure for result in added for failure in result]
         # Removals only after every add, and owners last: see the module docstring.
         failures += await self._remove(group_id, "members", change.remove_members)
-        if any(failure.operation == ADD_OPERATION["owners"] for failure in failures):
-            # Old owners go only once the new ones are in place: leave them for a later try.
+        owner_adds_failed = [f for f in failures if f.operation == ADD_OPERATION["owners"]]
+        if owner_adds_failed:
+            # Old owners go only once the new ones are in place: leave them for a later try,
+            # retried soon only if the add itself may work soon.
             log.debug("group %s: owner removals put off, an owner add failed", group_id)
-            return failures + [_put_off(group_id, user_id) for user_id in change.remove_owners]
+            retry_soon = all(failure.transient for failure in owner_adds_failed)
+            return failures + [
+                _put_off(group_id, user_id, retry_soon) for user_id in change.remove_owners
+            ]
         failures += await self._remove(group_id, "owners", change.remove_owners)
         return failures
 
@@ -142,14 +148,16 @@ class LinkWriter:
         return f"{self._base_url}/directoryObjects/{user_id}"
 
 
-def _put_off(group_id: str, user_id: str) -> ItemFailure:
-    """An owner removal not attempted because a new owner is missing; status 0 makes it
-    transient, so the change is tried again once the add can go through."""
+def _put_off(group_id: str, user_id: str, retry_soon: bool) -> ItemFailure:
+    """An owner removal not attempted because a new owner is missing. When the add failed
+    transiently, status 0 makes this transient too, so the change is tried again soon; when it
+    failed for good (an unknown user, the owner cap), a 409 reports it without retries and the
+    next run tries again, the old owner still recorded as one the sync added."""
     return ItemFailure(
         group_id,
         REMOVE_OPERATION["owners"],
         user_id,
-        NOT_ATTEMPTED_STATUS,
+        NOT_ATTEMPTED_STATUS if retry_soon else PUT_OFF_FOR_GOOD_STATUS,
         "ownerRemovalPutOff",
         f"not removed: a new owner of group {group_id} could not be added yet",
     )

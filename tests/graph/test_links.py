@@ -145,7 +145,8 @@ async def test_old_owners_stay_when_the_new_owner_cannot_be_added(emulator, gate
 
     assert set(emulator.groups()[group_id]["owners"]) == {ids[0], ids[1]}
     put_off = [f for f in failures if f.operation == "remove_owner"]
-    assert [(f.user_id, f.transient) for f in put_off] == [(ids[1], True)]
+    # The new owner does not exist: retrying soon cannot help, the next run tries again.
+    assert [(f.user_id, f.transient) for f in put_off] == [(ids[1], False)]
 
 
 async def test_member_changes_go_ahead_when_the_new_owner_cannot_be_added(emulator, gateway):
