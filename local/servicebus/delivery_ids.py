@@ -55,12 +55,11 @@ class DeliveryIdRenumberer:
     on a session gets the next delivery-id in sequence, as proton insists. The frames of one
     multi-frame delivery share its id.
 
-    Limitation: proton's dispositions name the renumbered ids, so while two of the SDK's
-    transfers share an id, a disposition for the later one matches none of the SDK's
-    deliveries (or a later delivery that reused that number). Management requests are answered
-    by response messages, not dispositions, so they do not care; a concurrent send may see
-    its settlement late or early, always as `accepted` since the stand-in accepts every
-    transfer.
+    Limitation: proton's dispositions name the renumbered ids, which the SDK did not use for
+    those transfers, so it may match a disposition to another of its deliveries or to none.
+    Management requests are answered by response messages and do not care; two sends racing
+    on one session may see one settled early (always `accepted`: the stand-in accepts every
+    transfer) and the other wait until its timeout.
     """
 
     def __init__(self) -> None:
@@ -172,7 +171,10 @@ def renumber_incoming(transport: Transport) -> None:
     `on_connection_init`, before the reactor reads the socket."""
     # proton's reactor reads the socket through the selectable and pushes into the transport
     # object the selectable holds; swapping that object is the one hook it leaves.
-    selectable = transport._selectable
+    selectable = getattr(transport, "_selectable", None)
+    if selectable is None:
+        log.warning("connection has no socket of the reactor's yet; delivery-ids left as sent")
+        return
     renumbering = RenumberingTransport(impl=transport._impl)
     renumbering.renumberer = DeliveryIdRenumberer()
     selectable._transport = renumbering
@@ -264,9 +266,7 @@ def _encode_uint(value: int) -> bytes:
     return bytes([UINT]) + value.to_bytes(4, "big")
 
 
-def _with_field(
-    frame: bytes, performative: _Performative, index: int, encoded: bytes
-) -> bytes:
+def _with_field(frame: bytes, performative: _Performative, index: int, encoded: bytes) -> bytes:
     """The frame with one field of its performative replaced, sizes adjusted to match."""
     start, stop = performative.fields[index]
     items = frame[performative.items_at : start] + encoded + frame[stop : performative.end]

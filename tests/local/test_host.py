@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 import pytest
-from azure.servicebus import ServiceBusReceiveMode
+from azure.servicebus import ServiceBusMessage, ServiceBusReceiveMode
 from azure.servicebus.aio import ServiceBusClient
 
 from local.host import LocalHost
+from local.services import start_servicebus
 from shared.messages.bus import MessageBus, OutgoingMessage
 from shared.messages.schemas import (
     COMMANDS_QUEUE,
@@ -24,6 +25,9 @@ from tests.usecases.conftest import stack as stack
 
 NIGHT = datetime(2025, 10, 6, 1, 30, tzinfo=UTC)
 NEXT_NIGHT = datetime(2025, 10, 7, 1, 30, tzinfo=UTC)
+# The SDK's lock renewer looks once a second and renews a short lock once less than three
+# quarters of it is left: four seconds is about the shortest lock it reliably keeps.
+SHORT_LOCK_SECONDS = 4
 
 
 @pytest.fixture
@@ -133,3 +137,44 @@ async def test_a_failing_function_is_abandoned_then_dead_lettered_at_the_max_del
     dead = dead_letters(bus, "flaky")[message_id]
     assert dead.dead_letter_reason == "MaxDeliveryCountExceeded"
     assert "downstream is down" in dead.dead_letter_error_description
+
+
+@pytest.fixture(scope="module")
+def short_lock_servicebus():
+    with start_servicebus("--lock-duration", str(SHORT_LOCK_SECONDS)) as service:
+        yield service
+
+
+def slow_app(handled: list[str], seconds: float) -> func.FunctionApp:
+    app = func.FunctionApp()
+
+    @app.function_name("slow")
+    @app.service_bus_queue_trigger(arg_name="msg", connection="ServiceBusConnection",
+                                   queue_name="slow")  # fmt: skip
+    async def slow(msg: func.ServiceBusMessage) -> None:
+        await asyncio.sleep(seconds)
+        handled.append(msg.message_id)
+
+    return app
+
+
+async def test_a_pass_outlasting_the_lock_renews_every_lock_and_completes_each_message_once(
+    short_lock_servicebus,
+):
+    connection = short_lock_servicebus.connection_string
+    message_ids = [uuid.uuid4().hex for _ in range(4)]
+    # Without the keep-alive, closing the sender does not wait a second for it.
+    async with (
+        ServiceBusClient.from_connection_string(connection) as client,
+        client.get_queue_sender("slow", keep_alive=0) as sender,
+    ):
+        await sender.send_messages([ServiceBusMessage(b"{}", message_id=m) for m in message_ids])
+    handled: list[str] = []
+    app = slow_app(handled, seconds=SHORT_LOCK_SECONDS + 0.5)
+
+    async with LocalHost({"ServiceBusConnection": connection}, app=app) as host:
+        report = await host.drain()
+
+    assert sorted(handled) == sorted(message_ids)
+    assert report.completed["slow"] == len(message_ids)
+    assert report.errors == []
