@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
+from shared.domain.policy import desired_groups
+from shared.domain.settings import SchoolSettings, SettingsError
+from shared.domain.snapshot import GroupKind, MisSnapshot
 from shared.messages.schemas import (
     COMMANDS_QUEUE,
     SCHEMA_VERSION,
@@ -67,28 +71,108 @@ def result_to_dict(result: RunGroupResult) -> dict[str, Any]:
 async def school_groups(services: Services, school_id: str) -> list[dict[str, Any]]:
     """Each group of the newest export with its MIS students, and its mapping's state.
 
-    Mapped groups the export no longer has are listed too, with no students, so an admin
-    sees every group the sync looks after.
+    The students are the ones the sync would put in the group (the policy's rule). Mapped
+    groups the export no longer has are listed too, with no students, so an admin sees every
+    group the sync looks after.
     """
-    from shared.domain.snapshot import Role
-    from shared.usecases.planning import load_school, read_snapshot, school_settings
+    from shared.usecases.planning import load_school, school_settings
 
-    settings = school_settings(await asyncio.to_thread(load_school, services, school_id))
-    snapshot, export_id = await read_snapshot(services, school_id, settings)
+    record = await asyncio.to_thread(load_school, services, school_id)
+    settings = school_settings(record)
+    view = await _export_view(services, school_id, record.settings, settings)
     mappings = await asyncio.to_thread(services.state.list_mappings, school_id)
     by_key = {(m.mis_group_id, m.academic_year): m for m in mappings}
 
     groups = []
+    for group in view.groups:
+        mapping = by_key.pop((group["mis_group_id"], group["academic_year"]), None)
+        # Copies, so no caller can change the cached view.
+        students = [dict(student) for student in group["students"]]
+        groups.append(
+            {**group, "students": students, "synced": mapping is not None, **_mapping_view(mapping)}
+        )
+    for (group_id, year), mapping in sorted(by_key.items()):
+        groups.append(
+            {
+                "mis_group_id": group_id,
+                "name": mapping.name_at_creation,
+                "kind": mapping.kind,
+                "academic_year": year,
+                "export_id": view.export_id,
+                "students": [],
+                "synced": True,
+                **_mapping_view(mapping),
+            }
+        )
+    return groups
+
+
+# Parsed exports kept for the groups view; each is one school's groups and pupils, so a few
+# stay small while sparing a download and parse on every admin request for the same export.
+EXPORT_VIEW_CACHE_SIZE = 8
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ExportView:
+    export_id: str
+    groups: tuple[dict[str, Any], ...]
+
+
+_export_views: OrderedDict[tuple[str, ...], _ExportView] = OrderedDict()
+
+
+async def _export_view(
+    services: Services, school_id: str, raw_settings: dict[str, Any], settings: SchoolSettings
+) -> _ExportView:
+    """The newest export's groups and the pupils the policy puts in each, cached per export.
+
+    The key also holds the settings and the day, since the reader and the policy use both;
+    only the first request for an export downloads it, the rest list the exports.
+    """
+    from shared.usecases.planning import read_export
+
+    settings_key = json.dumps(raw_settings, sort_keys=True, default=str)
+    day = services.clock().date().isoformat()
+    ref = await asyncio.to_thread(services.exports.latest_export, school_id)
+    # The upload time tells apart an export uploaded again under the same id.
+    key = None
+    if ref is not None:
+        key = (school_id, ref.export_id, ref.last_modified.isoformat(), settings_key, day)
+    cached = _export_views.get(key) if key is not None else None
+    if cached is not None:
+        _export_views.move_to_end(key)
+        return cached
+
+    # Raises NoExport when the school has no complete export.
+    read = await read_export(services, school_id, settings)
+    view = _build_export_view(read.snapshot, read.export_id, settings)
+    if key is None or read.export_id != ref.export_id:
+        # A newer export landed between the two listings: serve it, cache it next time.
+        return view
+    _export_views[key] = view
+    while len(_export_views) > EXPORT_VIEW_CACHE_SIZE:
+        _export_views.popitem(last=False)
+    return view
+
+
+def _build_export_view(
+    snapshot: MisSnapshot, export_id: str, settings: SchoolSettings
+) -> _ExportView:
+    # Every kind, not only the enabled ones: on-demand groups of any kind have mappings too.
+    try:
+        wanted_groups = desired_groups(snapshot, settings, kinds=set(GroupKind))
+    except SettingsError as error:
+        raise CommandRejected(
+            f"school {settings.school_id!r} cannot be synced with these settings: {error}"
+        ) from error
+    desired = {group.mis_group_id: group for group in wanted_groups}
+    groups = []
     for group_id in sorted(snapshot.groups):
         group = snapshot.groups[group_id]
-        students = sorted(
-            person_id
-            for person_id in group.students
-            if (person := snapshot.people.get(person_id)) is not None
-            and person.active
-            and person.role is Role.STUDENT
-        )
-        mapping = by_key.pop((group_id, snapshot.academic_year_start), None)
+        # A group the policy leaves out (teaching groups where the school cannot have them)
+        # gets no pupils, as the sync would give it none.
+        wanted = desired.get(group_id)
+        students = wanted.student_people if wanted is not None else ()
         groups.append(
             {
                 "mis_group_id": group_id,
@@ -99,24 +183,9 @@ async def school_groups(services: Services, school_id: str) -> list[dict[str, An
                 "students": [
                     {"mis_id": pid, "name": _name(snapshot.people[pid])} for pid in students
                 ],
-                "synced": mapping is not None,
-                **_mapping_view(mapping),
             }
         )
-    for (group_id, year), mapping in sorted(by_key.items()):
-        groups.append(
-            {
-                "mis_group_id": group_id,
-                "name": mapping.name_at_creation,
-                "kind": mapping.kind,
-                "academic_year": year,
-                "export_id": export_id,
-                "students": [],
-                "synced": True,
-                **_mapping_view(mapping),
-            }
-        )
-    return groups
+    return _ExportView(export_id, tuple(groups))
 
 
 def command_from_request(document: Any) -> Command:
